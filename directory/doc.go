@@ -1,0 +1,40 @@
+// Package directory is Gatehouse's store: organizations, members, groups,
+// teams, roles, grants, tokens, the audit log and the change log, kept in
+// PostgreSQL (for production and several replicas) or in an embedded SQLite
+// file (the zero-setup default), behind one Store type.
+//
+// Guarantees:
+//
+//   - Every mutation is one transaction. Its rows, one change-log row and
+//     its audit events commit together or not at all, and it returns the
+//     organization's new Revision. A transaction first increments the
+//     organization's revision counter, which takes the organization row's
+//     lock in PostgreSQL: writes to one organization are serialized, so
+//     revisions follow commit order without gaps and existence checks made
+//     inside a transaction cannot race a concurrent delete. A write that
+//     changes nothing (a retried add, say) is rolled back and reports the
+//     current revision.
+//   - Errors are *Error values with a Code: Conflict for taken names,
+//     Invalid for input that breaks a rule, NotFound, PreconditionFailed for
+//     stale versions, Unauthorized for bad tokens, Internal for the rest.
+//   - Membership changes are deltas: adding or removing members of a group
+//     or team costs the number of members named, never the size of the
+//     group.
+//   - Case-insensitive uniqueness (userNames, team, role and organization
+//     names) uses a folded key computed in Go, so both databases agree on
+//     which names collide, including outside ASCII.
+//   - Tenant tables carry org_id first in every key and index and refer to
+//     no table but organizations, so the schema can be sharded by
+//     organization. For the same reason a token is authenticated within an
+//     organization named by the request (its URL, session or audience),
+//     never by a global lookup.
+//   - Token secrets are random, prefixed by kind (gthp_ personal, gtht_
+//     team, gtho_ organization, gths_ SCIM), end in a checksum, and are
+//     stored only as SHA-256 hashes. Deleting a token revokes it and keeps
+//     its name taken.
+//   - Actor and request metadata for audit events come from the context
+//     (NewContextWithActor, NewContextWithRequest).
+//
+// Times are stored in UTC at microsecond precision. The schema lives in
+// package migrations; Open does not migrate.
+package directory
