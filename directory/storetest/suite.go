@@ -48,6 +48,7 @@ func RunTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"every write appends one change-log row and its audit events", testChangeLogAndAudit},
 		{"concurrent writes get gapless revisions in commit order", testConcurrentRevisions},
 		{"audit events cannot be rewritten", testAuditAppendOnly},
+		{"bootstrap creates the first organization and an admin token once", testBootstrap},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -768,5 +769,26 @@ func testAuditAppendOnly(t *testing.T, s *directory.Store) {
 	}
 	if errors.Is(err, context.Canceled) {
 		t.Fatal(err)
+	}
+}
+
+func testBootstrap(t *testing.T, s *directory.Store) {
+	org, secret, err := s.Bootstrap(ctx, "default")
+	if err != nil {
+		t.Fatalf("Bootstrap: %v", err)
+	}
+	if org.Name != "default" || secret == "" {
+		t.Fatalf("Bootstrap = %q, secret %q; want organization default and a secret", org.Name, secret)
+	}
+	tok, err := s.AuthenticateToken(ctx, org.ID, secret)
+	if err != nil {
+		t.Fatalf("AuthenticateToken(bootstrap secret): %v", err)
+	}
+	if tok.Kind != authz.TokenOrganization || tok.Role != authz.RoleAdmin {
+		t.Errorf("bootstrap token is %s with role %q; want an organization token with role admin", tok.Kind, tok.Role)
+	}
+	again, secret, err := s.Bootstrap(ctx, "default")
+	if err != nil || again.ID != "" || secret != "" {
+		t.Errorf("second Bootstrap = %q, %q, %v; want nothing done", again.ID, secret, err)
 	}
 }

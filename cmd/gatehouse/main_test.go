@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/directory"
+	"github.com/gatehouse/gatehouse/directory/storetest"
+)
+
+// gatehouse runs the command line in-process and returns stdout.
+func gatehouse(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	return stdout.String(), err
+}
+
+var tokenLine = regexp.MustCompile(`^gth[a-z]_[0-9A-Za-z]{38}$`)
+
+// lastLine returns the last non-empty line of out.
+func lastLine(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestCommandsPrintTheNewTokenAloneOnTheLastLine(t *testing.T) {
+	db := "--data=" + t.TempDir()
+	out, err := gatehouse(t, "org", "create", "acme", db)
+	if err != nil {
+		t.Fatalf("org create: %v", err)
+	}
+	if !tokenLine.MatchString(lastLine(out)) || !strings.HasPrefix(lastLine(out), "gtho_") {
+		t.Fatalf("org create printed %q; want an organization token on the last line", out)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		prefix string
+	}{
+		{"a SCIM token", []string{"--kind", "scim"}, "gths_"},
+		{"an organization token with a role and an expiry", []string{"--kind", "organization", "--role", "billing_manager", "--expires", "720h", "--name", "billing"}, "gtho_"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := gatehouse(t, append([]string{"token", "create", "--org", "ACME", db}, tc.args...)...)
+			if err != nil {
+				t.Fatalf("token create: %v", err)
+			}
+			if l := lastLine(out); !tokenLine.MatchString(l) || !strings.HasPrefix(l, tc.prefix) {
+				t.Errorf("token create printed %q; want a %s… token alone on the last line", out, tc.prefix)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, wantErr string
+		args          []string
+	}{
+		{"an unknown organization", "organization \"nope\" not found", []string{"--org", "nope", "--kind", "scim"}},
+		{"an unknown kind", "token kind \"root\"", []string{"--org", "acme", "--kind", "root"}},
+		{"a lifetime past two years", "two years", []string{"--org", "acme", "--kind", "scim", "--expires", "20000h"}},
+		{"a reused name", "never reused", []string{"--org", "acme", "--kind", "organization", "--name", "billing"}},
+	} {
+		t.Run("refuses "+tc.name, func(t *testing.T) {
+			out, err := gatehouse(t, append([]string{"token", "create", db}, tc.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("token create = %v; want an error containing %q", err, tc.wantErr)
+			}
+			if out != "" {
+				t.Errorf("a failed token create printed %q", out)
+			}
+		})
+	}
+}
+
+func TestFlagsHaveEnvironmentEquivalents(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("GATEHOUSE_DATA", dir)
+	if _, err := gatehouse(t, "org", "create", "from-env"); err != nil {
+		t.Fatalf("org create: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gatehouse.db")); err != nil {
+		t.Errorf("GATEHOUSE_DATA was not used: %v", err)
+	}
+	t.Setenv("GATEHOUSE_LOG_LEVEL", "loud")
+	if _, err := gatehouse(t, "serve"); err == nil || !strings.Contains(err.Error(), "log-level") {
+		t.Errorf("serve with GATEHOUSE_LOG_LEVEL=loud = %v; want a log level error", err)
+	}
+}
+
+func TestMigrateStatusListsAppliedMigrations(t *testing.T) {
+	db := "--data=" + t.TempDir()
+	if out, err := gatehouse(t, "migrate", "up", db); err != nil || !strings.Contains(out, "applied 00001") {
+		t.Fatalf("migrate up = %q, %v", out, err)
+	}
+	out, err := gatehouse(t, "migrate", "status", db)
+	if err != nil || !regexp.MustCompile(`00001\s+applied`).MatchString(out) {
+		t.Fatalf("migrate status = %q, %v", out, err)
+	}
+	if out, _ := gatehouse(t, "migrate", "up", db); !strings.Contains(out, "up to date") {
+		t.Errorf("second migrate up = %q; want up to date", out)
+	}
+}
+
+// binary builds gatehouse once for the tests that run it as a process.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "gatehouse-bin")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "gatehouse")
+	out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+	if err != nil {
+		return "", &buildError{out}
+	}
+	return path, nil
+})
+
+type buildError struct{ out []byte }
+
+func (e *buildError) Error() string { return "go build: " + string(e.out) }
+
+// process is a running gatehouse serve.
+type process struct {
+	cmd    *exec.Cmd
+	stdout bytes.Buffer
+	addr   chan string
+}
+
+// start runs gatehouse serve on a free loopback port in dir.
+func start(t *testing.T, dir string, args ...string) *process {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &process{addr: make(chan string, 1)}
+	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	p.cmd.Dir = dir
+	p.cmd.Env = os.Environ()
+	p.cmd.Stdout = &p.stdout
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	go p.readLog(t, stderr)
+	return p
+}
+
+// readLog watches the JSON log for the listening address.
+func (p *process) readLog(t *testing.T, r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		var line struct{ Msg, Addr string }
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+			p.addr <- line.Addr
+		} else if !strings.HasPrefix(sc.Text(), "{") {
+			t.Logf("gatehouse: %s", sc.Text())
+		}
+	}
+}
+
+// ready waits for the process to listen and answer /readyz with 200.
+func (p *process) ready(t *testing.T) string {
+	t.Helper()
+	var addr string
+	select {
+	case addr = <-p.addr:
+	case <-time.After(60 * time.Second):
+		t.Fatal("gatehouse serve did not start listening within a minute")
+	}
+	res, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /readyz = %d; want 200", res.StatusCode)
+	}
+	return addr
+}
+
+func TestServeWithoutFlagsStartsOnSQLiteAndPrintsAnAdminToken(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir)
+	p.ready(t)
+	if !regexp.MustCompile(`\bgtho_[0-9A-Za-z]{38}\b`).MatchString(p.stdout.String()) {
+		t.Errorf("first start printed %q; want an admin token", p.stdout.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "gatehouse.db")); err != nil {
+		t.Errorf("no database under ./data: %v", err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Errorf("gatehouse serve exited with %v after SIGTERM; want a clean exit", err)
+	}
+
+	again := start(t, dir)
+	again.ready(t)
+	if strings.Contains(again.stdout.String(), "gtho_") {
+		t.Errorf("second start printed a token again: %q", again.stdout.String())
+	}
+}
+
+func TestReplicasStartTogetherOnOneEmptyPostgreSQLDatabase(t *testing.T) {
+	url := storetest.URL(t, directory.Postgres)
+	if _, err := binary(); err != nil {
+		t.Fatal(err)
+	}
+	var ps []*process
+	for range 3 {
+		ps = append(ps, start(t, t.TempDir(), "--database-url", url))
+	}
+	printed := 0
+	for _, p := range ps {
+		p.ready(t)
+		if strings.Contains(p.stdout.String(), "gtho_") {
+			printed++
+		}
+	}
+	if printed != 1 {
+		t.Errorf("%d replicas printed an admin token; want exactly 1", printed)
+	}
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for query, want := range map[string]int{
+		`SELECT COUNT(*) FROM gatehouse_schema_version WHERE version_id = 1`: 1,
+		`SELECT COUNT(*) FROM organizations`:                                 1,
+		`SELECT COUNT(*) FROM tokens`:                                        1,
+	} {
+		var got int
+		if err := db.QueryRow(query).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		if got != want {
+			t.Errorf("%s = %d; want %d", query, got, want)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/directory"
+	"github.com/gatehouse/gatehouse/migrations"
+)
+
+type serveFlags struct {
+	addr            string
+	initialOrg      string
+	maxBodyBytes    int64
+	shutdownTimeout time.Duration
+}
+
+func newServeCommand(g *globals) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP server (migrates the database first)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), g, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fl.StringVar(&f.initialOrg, "initial-org", "default", "organization created, with an admin token, on the first start")
+	fl.Int64Var(&f.maxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
+	return cmd
+}
+
+// serve migrates, bootstraps an empty directory, and serves until ctx ends.
+func serve(ctx context.Context, g *globals, f serveFlags) error {
+	log, err := g.logger()
+	if err != nil {
+		return err
+	}
+	store, err := g.openStore(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	applied, err := migrations.Up(ctx, store.DB().DB, string(store.Dialect()))
+	if err != nil {
+		return err
+	}
+	log.Info("database ready", slog.String("dialect", string(store.Dialect())), slog.Any("migrations_applied", applied))
+	if err := bootstrap(ctx, g, store, f.initialOrg, f.addr); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api.New(api.Config{Store: store, Logger: log, MaxBodyBytes: f.maxBodyBytes}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	log.Info("listening", slog.String("addr", ln.Addr().String()))
+
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", slog.String("grace", f.shutdownTimeout.String()))
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// bootstrap creates the initial organization on an empty directory and
+// prints its admin token on stdout, the one time it exists in clear.
+func bootstrap(ctx context.Context, g *globals, store *directory.Store, org, addr string) error {
+	if org == "" {
+		return nil
+	}
+	o, secret, err := store.Bootstrap(ctx, org)
+	if err != nil || secret == "" {
+		return err
+	}
+	fmt.Fprintf(g.stdout, `
+Gatehouse created organization %q and an admin token for it.
+The token is shown only this once; keep it somewhere safe:
+
+    %s
+
+Send it as "Authorization: Bearer <token>" to the API at http://%s/api/orgs/%s/
+
+`, o.Name, secret, addr, o.Name)
+	return nil
+}
