@@ -57,4 +57,3 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, status, body)
 	return nil
 }
-

@@ -11,9 +11,9 @@ import (
 
 // Organization is a tenant of Gatehouse: everything else belongs to one.
 type Organization struct {
-	ID          string    `db:"id" json:"id"`
-	Name        string    `db:"name" json:"name"` // the URL name, unique regardless of letter case
-	DisplayName string    `db:"display_name" json:"display_name"`
+	ID          string `db:"id" json:"id"`
+	Name        string `db:"name" json:"name"` // the URL name, unique regardless of letter case
+	DisplayName string `db:"display_name" json:"display_name"`
 	Settings    `json:"settings"`
 	Revision    Revision  `db:"revision" json:"revision"`
 	CreatedAt   time.Time `db:"created_at" json:"created_at"`

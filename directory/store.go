@@ -45,7 +45,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		d = Postgres
-		db, err = sqlx.Open("postgres", dsn)
+		db, err = sqlx.Open("postgres", withBinaryParameters(dsn))
 		if err == nil {
 			db.SetMaxOpenConns(32)
 			db.SetMaxIdleConns(16)
@@ -63,6 +63,24 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connect to %s database: %w", d, err)
 	}
 	return &Store{db: db, dialect: d, now: defaultNow}, nil
+}
+
+// withBinaryParameters asks lib/pq to send a statement and its arguments in
+// one round trip instead of preparing it first, which halves the round trips
+// of every write transaction. Gatehouse passes no []byte arguments, the one
+// type the option changes the encoding of. A URL that sets the option
+// itself keeps its choice.
+func withBinaryParameters(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // sqlx.Open reports the malformed URL
+	}
+	q := u.Query()
+	if q.Get("binary_parameters") == "" {
+		q.Set("binary_parameters", "yes")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // openSQLite opens an SQLite file in WAL mode. Transactions begin IMMEDIATE,

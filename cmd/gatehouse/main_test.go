@@ -135,9 +135,20 @@ func (e *buildError) Error() string { return "go build: " + string(e.out) }
 
 // process is a running gatehouse serve.
 type process struct {
-	cmd    *exec.Cmd
-	stdout bytes.Buffer
-	addr   chan string
+	cmd  *exec.Cmd
+	out  string // the file that receives the process's stdout
+	addr chan string
+}
+
+// stdout returns what the process has printed on stdout. The process writes
+// the file itself, so whatever it printed before logging that it listens is
+// there once ready returns.
+func (p *process) stdout(t *testing.T) string {
+	b, err := os.ReadFile(p.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // start runs gatehouse serve on a free loopback port in dir.
@@ -147,11 +158,16 @@ func start(t *testing.T, dir string, args ...string) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &process{addr: make(chan string, 1)}
+	p := &process{addr: make(chan string, 1), out: filepath.Join(t.TempDir(), "stdout")}
+	out, err := os.Create(p.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Dir = dir
 	p.cmd.Env = os.Environ()
-	p.cmd.Stdout = &p.stdout
+	p.cmd.Stdout = out
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -201,8 +217,8 @@ func TestServeWithoutFlagsStartsOnSQLiteAndPrintsAnAdminToken(t *testing.T) {
 	dir := t.TempDir()
 	p := start(t, dir)
 	p.ready(t)
-	if !regexp.MustCompile(`\bgtho_[0-9A-Za-z]{38}\b`).MatchString(p.stdout.String()) {
-		t.Errorf("first start printed %q; want an admin token", p.stdout.String())
+	if !regexp.MustCompile(`\bgtho_[0-9A-Za-z]{38}\b`).MatchString(p.stdout(t)) {
+		t.Errorf("first start printed %q; want an admin token", p.stdout(t))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "gatehouse.db")); err != nil {
 		t.Errorf("no database under ./data: %v", err)
@@ -216,8 +232,8 @@ func TestServeWithoutFlagsStartsOnSQLiteAndPrintsAnAdminToken(t *testing.T) {
 
 	again := start(t, dir)
 	again.ready(t)
-	if strings.Contains(again.stdout.String(), "gtho_") {
-		t.Errorf("second start printed a token again: %q", again.stdout.String())
+	if strings.Contains(again.stdout(t), "gtho_") {
+		t.Errorf("second start printed a token again: %q", again.stdout(t))
 	}
 }
 
@@ -233,7 +249,7 @@ func TestReplicasStartTogetherOnOneEmptyPostgreSQLDatabase(t *testing.T) {
 	printed := 0
 	for _, p := range ps {
 		p.ready(t)
-		if strings.Contains(p.stdout.String(), "gtho_") {
+		if strings.Contains(p.stdout(t), "gtho_") {
 			printed++
 		}
 	}
