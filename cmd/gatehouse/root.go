@@ -105,3 +105,16 @@ func (g *globals) openStore(ctx context.Context, migrate bool) (*directory.Store
 	}
 	return s, nil
 }
+
+// withStore runs fn with the store the flags name, as the system actor, and
+// closes the store afterwards. With migrate set, pending migrations are
+// applied first.
+func (g *globals) withStore(cmd *cobra.Command, migrate bool, fn func(context.Context, *directory.Store) error) error {
+	ctx := directory.NewContextWithActor(cmd.Context(), directory.SystemActor)
+	s, err := g.openStore(ctx, migrate)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(ctx, s)
+}

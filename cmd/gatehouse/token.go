@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -22,23 +23,19 @@ func newTokenCommand(g *globals) *cobra.Command {
 		Short: "Create a token; the secret is the last line of output",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := directory.NewContextWithActor(cmd.Context(), directory.SystemActor)
-			s, err := g.openStore(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			in, orgID, err := f.resolve(cmd, s)
-			if err != nil {
-				return err
-			}
-			tok, secret, _, err := s.CreateToken(ctx, orgID, in)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stderr, "created %s token %q (%s) in organization %s:\n", tok.Kind, tok.Name, tok.ID, f.org)
-			fmt.Fprintln(g.stdout, secret)
-			return nil
+			return g.withStore(cmd, true, func(ctx context.Context, s *directory.Store) error {
+				in, orgID, err := f.resolve(ctx, s)
+				if err != nil {
+					return err
+				}
+				tok, secret, _, err := s.CreateToken(ctx, orgID, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stderr, "created %s token %q (%s) in organization %s:\n", tok.Kind, tok.Name, tok.ID, f.org)
+				fmt.Fprintln(g.stdout, secret)
+				return nil
+			})
 		},
 	}
 	fl := create.Flags()
@@ -59,8 +56,7 @@ func newTokenCommand(g *globals) *cobra.Command {
 }
 
 // resolve turns the flags into a NewToken, looking up names as ids.
-func (f tokenFlags) resolve(cmd *cobra.Command, s *directory.Store) (directory.NewToken, string, error) {
-	ctx := cmd.Context()
+func (f tokenFlags) resolve(ctx context.Context, s *directory.Store) (directory.NewToken, string, error) {
 	org, err := s.OrganizationByName(ctx, f.org)
 	if err != nil {
 		return directory.NewToken{}, "", err
