@@ -16,6 +16,7 @@ var statusOf = map[directory.Code]int{
 	directory.NotFound:           http.StatusNotFound,
 	directory.Conflict:           http.StatusConflict,
 	directory.PreconditionFailed: http.StatusPreconditionFailed,
+	directory.Unavailable:        http.StatusServiceUnavailable,
 	directory.Internal:           http.StatusInternalServerError,
 }
 
@@ -48,8 +49,11 @@ func classify(err error) (int, string, string) {
 // the status written.
 func writeError(w http.ResponseWriter, r *http.Request, err error) int {
 	status, code, msg := classify(err)
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{
 		Code:      code,

@@ -85,8 +85,8 @@ func (s *Server) record(r *http.Request, rec *recorder, took time.Duration) {
 	s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(route).Observe(took.Seconds())
 	level := slog.LevelInfo
-	if route == healthRoute || route == metricsRoute {
-		level = slog.LevelDebug // probes and scrapes would drown everything else
+	if quietRoutes[route] && status < 400 {
+		level = slog.LevelDebug // probes, scrapes and checks would drown everything else
 	}
 	s.log.LogAttrs(r.Context(), level, "request",
 		slog.String("request_id", requestIDFromContext(r.Context())),
@@ -97,6 +97,15 @@ func (s *Server) record(r *http.Request, rec *recorder, took time.Duration) {
 		slog.Int64("bytes", rec.bytes),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 		slog.String("remote", sourceIP(r)))
+}
+
+// quietRoutes are logged at debug level when they succeed: they are called
+// thousands of times a second, and metrics count them.
+var quietRoutes = map[string]bool{
+	healthRoute:  true,
+	readyRoute:   true,
+	metricsRoute: true,
+	checkRoute:   true,
 }
 
 type requestIDKey struct{}

@@ -4,7 +4,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/directory"
 )
 
@@ -15,15 +17,22 @@ const DefaultMaxBodyBytes = 4 << 20
 // Config is what a Server needs. Store is required.
 type Config struct {
 	Store        *directory.Store
-	Logger       *slog.Logger // nil discards logs
-	MaxBodyBytes int64        // zero means DefaultMaxBodyBytes
+	Engine       *authz.Engine // kept current by a directory.Follower
+	Logger       *slog.Logger  // nil discards logs
+	MaxBodyBytes int64         // zero means DefaultMaxBodyBytes
+	// MaxWait bounds how long a request waits for this replica to catch up
+	// with a revision (min_revision, read-your-writes); zero means 5s.
+	MaxWait time.Duration
 }
 
 // Server answers Gatehouse's HTTP API. It is an http.Handler; cmd/gatehouse
 // wraps it in an http.Server with timeouts.
 type Server struct {
 	store   *directory.Store
+	engine  *authz.Engine
 	log     *slog.Logger
+	maxWait time.Duration
+	touched touches
 	maxBody int64
 	mux     *http.ServeMux
 	metrics *metrics
@@ -34,7 +43,10 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{
 		store:   cfg.Store,
+		engine:  cfg.Engine,
 		log:     cfg.Logger,
+		maxWait: cfg.MaxWait,
+		touched: touches{last: map[string]time.Time{}},
 		maxBody: cfg.MaxBodyBytes,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
@@ -45,7 +57,11 @@ func New(cfg Config) *Server {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	if s.maxWait <= 0 {
+		s.maxWait = 5 * time.Second
+	}
 	s.routeHealth()
+	s.routeCheck()
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.observe(s.mux)
 	return s

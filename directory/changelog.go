@@ -40,3 +40,10 @@ func (s *Store) ChangesSince(ctx context.Context, orgID string, after Revision, 
 	}
 	return out, nil
 }
+
+// Revision returns the organization's current revision.
+func (s *Store) Revision(ctx context.Context, orgID string) (Revision, error) {
+	var rev Revision
+	err := s.get(ctx, &rev, `SELECT revision FROM organizations WHERE id = ?`, orgID)
+	return rev, notFound(err, "organization %q not found", orgID)
+}

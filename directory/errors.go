@@ -15,6 +15,7 @@ const (
 	PreconditionFailed Code = "precondition_failed" // the resource changed since it was read
 	Unauthorized       Code = "unauthorized"        // no valid credential
 	Forbidden          Code = "forbidden"           // a valid credential without the right
+	Unavailable        Code = "unavailable"         // try again shortly: the database or a fresh snapshot is not there yet
 	Internal           Code = "internal"            // anything else; never shown to clients
 )
 

@@ -23,38 +23,21 @@ type Role struct {
 	UpdatedAt   time.Time    `json:"updated_at"`
 }
 
-// RuleMatch says which entities an entity rule covers.
-type RuleMatch string
-
-const (
-	MatchDirect RuleMatch = "direct" // the entities listed in EntityIDs
-	MatchAll    RuleMatch = "all"    // every entity of the type
-	MatchTags   RuleMatch = "tags"   // entities whose tags meet every condition
+// The rule types of custom roles are the engine's own.
+type (
+	RuleMatch    = authz.RuleMatch
+	EntityRule   = authz.EntityRule
+	TagOp        = authz.TagOp
+	TagCondition = authz.TagCondition
 )
 
-// EntityRule gives Level on the entities of EntityType that Match selects.
-type EntityRule struct {
-	EntityType authz.EntityType `json:"entity_type"`
-	Level      authz.Level      `json:"level"`
-	Match      RuleMatch        `json:"match"`
-	EntityIDs  []string         `json:"entity_ids,omitempty"`
-	Tags       []TagCondition   `json:"tags,omitempty"`
-}
-
-// TagOp is how a tag condition tests a tag.
-type TagOp string
-
 const (
-	TagEquals TagOp = "equals" // the tag is present with exactly Value
-	TagExists TagOp = "exists" // the tag is present with any value
+	MatchDirect = authz.MatchDirect
+	MatchAll    = authz.MatchAll
+	MatchTags   = authz.MatchTags
+	TagEquals   = authz.TagEquals
+	TagExists   = authz.TagExists
 )
-
-// TagCondition tests one tag of an entity.
-type TagCondition struct {
-	Key   string `json:"key"`
-	Op    TagOp  `json:"op"`
-	Value string `json:"value,omitempty"`
-}
 
 type roleRow struct {
 	ID          string    `db:"id"`

@@ -29,6 +29,7 @@ const (
 type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
+	dsn     string
 	now     func() time.Time
 }
 
@@ -62,7 +63,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d, err)
 	}
-	return &Store{db: db, dialect: d, now: defaultNow}, nil
+	return &Store{db: db, dialect: d, dsn: dsn, now: defaultNow}, nil
 }
 
 // withBinaryParameters asks lib/pq to send a statement and its arguments in

@@ -171,6 +171,14 @@ func (s *Store) AuthenticateToken(ctx context.Context, orgID, secret string) (To
 
 const lastUsedGranularity = time.Minute
 
+// TouchToken records that a token was used now. Callers that authenticate
+// from a snapshot call it at most once a minute per token.
+func (s *Store) TouchToken(ctx context.Context, orgID, tokenID string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE tokens SET last_used_at = ? WHERE org_id = ? AND id = ?`),
+		s.clock(), orgID, tokenID)
+	return internal(err, "record token use")
+}
+
 // DeleteToken revokes a token at once. Its name stays taken.
 func (s *Store) DeleteToken(ctx context.Context, orgID, tokenID string) (Revision, error) {
 	return s.write(ctx, orgID, func(t *tx) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/directory"
 	"github.com/gatehouse/gatehouse/migrations"
 )
@@ -21,6 +22,7 @@ type serveFlags struct {
 	initialOrg      string
 	maxBodyBytes    int64
 	shutdownTimeout time.Duration
+	pollInterval    time.Duration
 }
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -36,6 +38,7 @@ func newServeCommand(g *globals) *cobra.Command {
 	fl.StringVar(&f.initialOrg, "initial-org", "default", "organization created, with an admin token, on the first start")
 	fl.Int64Var(&f.maxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
+	fl.DurationVar(&f.pollInterval, "poll-interval", 500*time.Millisecond, "how often a replica polls the directory for changes (PostgreSQL notifications wake it sooner)")
 	return cmd
 }
 
@@ -59,12 +62,21 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		return err
 	}
 
+	engine := authz.NewEngine()
+	follower := directory.NewFollower(store, engine, log, f.pollInterval)
+	start := time.Now()
+	if err := follower.Sync(ctx); err != nil {
+		return err
+	}
+	log.Info("access model loaded", slog.Int("organizations", len(engine.Revisions())), slog.String("took", time.Since(start).String()))
+	go follower.Run(ctx)
+
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           api.New(api.Config{Store: store, Logger: log, MaxBodyBytes: f.maxBodyBytes}),
+		Handler:           api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -1,0 +1,144 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/directory"
+	"github.com/gatehouse/gatehouse/directory/storetest"
+)
+
+// env is a running API over a real store with a follower, and an
+// organization "acme" with an admin token.
+type env struct {
+	t      *testing.T
+	url    string
+	store  *directory.Store
+	engine *authz.Engine
+	org    directory.Organization
+	admin  string // an organization token with the Admin role
+}
+
+// newEnv starts the whole stack on dialect: store, engine, follower and
+// HTTP server.
+func newEnv(t *testing.T, dialect directory.Dialect) *env {
+	t.Helper()
+	store := storetest.Open(t, dialect)
+	ctx := directory.NewContextWithActor(context.Background(), directory.SystemActor)
+	org, secret, err := store.SeedOrganization(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := authz.NewEngine()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f := directory.NewFollower(store, engine, log, 20*time.Millisecond)
+	if err := f.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(runCtx); close(done) }()
+	srv := httptest.NewServer(api.New(api.Config{Store: store, Engine: engine, Logger: log}))
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	return &env{t: t, url: srv.URL, store: store, engine: engine, org: org, admin: secret}
+}
+
+// eachDialect runs fn against a fresh env per database.
+func eachDialect(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) { fn(t, newEnv(t, d)) })
+	}
+}
+
+// ctx is a context acting as the system, for setting up fixtures.
+func (e *env) ctx() context.Context {
+	return directory.NewContextWithActor(context.Background(), directory.SystemActor)
+}
+
+// tokenWithScopes returns an organization token whose role is a fresh
+// custom role holding exactly the organization scopes named (none at all
+// when scopes is empty) and the entity rules given.
+func (e *env) tokenWithScopes(scopes []string, rules ...authz.EntityRule) string {
+	e.t.Helper()
+	role, _, err := e.store.CreateRole(e.ctx(), e.org.ID, directory.Role{
+		Name: "role-" + time.Now().Format("150405.000000000"), Scopes: append([]string{}, scopes...), Rules: rules,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, secret, _, err := e.store.CreateToken(e.ctx(), e.org.ID, directory.NewToken{
+		Kind: authz.TokenOrganization, Name: "token-" + role.ID, Role: authz.RoleID(role.ID),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+// response is an answer read whole.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// decode unmarshals the body into v.
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+}
+
+// errorCode returns the code of an error answer, or "".
+func (r response) errorCode() string {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+// do sends method path with token as bearer and body (nil, a string, or a
+// value to encode as JSON).
+func (e *env) do(method, path, token string, body any) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.url+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}

@@ -1,0 +1,498 @@
+package authz
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// The grantable entity types as small indices, for arrays indexed by type.
+const (
+	typeStack = iota
+	typeEnvironment
+	typeInsights
+	numTypes
+)
+
+// typeIndex returns the index of a grantable entity type.
+func typeIndex(t EntityType) (int, bool) {
+	switch t {
+	case EntityStack:
+		return typeStack, true
+	case EntityEnvironment:
+		return typeEnvironment, true
+	case EntityInsightsAccount:
+		return typeInsights, true
+	}
+	return -1, false
+}
+
+var typeNames = [numTypes]EntityType{EntityStack, EntityEnvironment, EntityInsightsAccount}
+
+// rank is a level as its position among its entity type's levels: 0 is
+// none, and a higher rank holds every scope of a lower one.
+type rank uint8
+
+func rankOf(t EntityType, l Level) rank {
+	r := levelRank(t, l)
+	if r < 0 {
+		return 0
+	}
+	return rank(r)
+}
+
+func levelOf(t int, r rank) Level { return Levels(typeNames[t])[r] }
+
+// scopeMeta says, per scope, which entity type it applies to (-1 for the
+// organization) and the weakest level rank that grants it.
+type scopeMeta struct {
+	typ  int8
+	need rank
+}
+
+var scopeMetas = func() (m [NumScopes]scopeMeta) {
+	for i := range m {
+		sc := Scope(i)
+		t, ok := typeIndex(sc.Entity())
+		if !ok {
+			m[i] = scopeMeta{typ: -1}
+			continue
+		}
+		m[i] = scopeMeta{typ: int8(t), need: rankOf(sc.Entity(), LevelFor(sc.Entity(), sc))}
+	}
+	return m
+}()
+
+// Scopes that toggles give every member, and that a toggle being off
+// withholds from stack admins who are not organization admins.
+var (
+	scopeStackCreate    = mustScope("stack:create", EntityOrg)
+	scopeInsightsCreate = mustScope("insights_account:create", EntityOrg)
+	scopeTeamCreate     = mustScope("team:create", EntityOrg)
+	scopeStackDelete    = mustScope("stack:delete", EntityStack)
+	scopeStackTransfer  = mustScope("stack:transfer", EntityStack)
+	scopeOrgTokenCreate = mustScope("org_token:create", EntityOrg)
+	scopeOrgTokenDelete = mustScope("org_token:delete", EntityOrg)
+)
+
+func mustScope(name string, t EntityType) Scope {
+	sc, ok := LookupScope(name, t)
+	if !ok {
+		panic("authz: no " + string(t) + " scope " + name)
+	}
+	return sc
+}
+
+// An access says that one member, team or role has a level on an entity.
+type access struct {
+	idx  int32
+	kind accessKind
+	rank rank
+}
+
+type accessKind uint8
+
+const (
+	byMember accessKind = iota
+	byTeam
+	byRole
+)
+
+type entityKey struct {
+	typ uint8
+	id  string
+}
+
+// role is a compiled organization role, built-in or custom.
+type role struct {
+	idx      int32
+	id       RoleID
+	name     string
+	scopes   ScopeSet
+	admin    bool
+	all      [numTypes]rank // what its "every entity of a type" rules give
+	tagRules []tagRule
+}
+
+type tagRule struct {
+	typ   int
+	rank  rank
+	role  int32
+	conds []TagCondition
+}
+
+func (r tagRule) matches(tags map[string]string) bool {
+	for _, c := range r.conds {
+		if !c.Matches(tags) {
+			return false
+		}
+	}
+	return true
+}
+
+// subject is everything a decision needs about whoever asks, precomputed
+// when the snapshot is built: the union of its roles' organization scopes,
+// the levels that apply to every entity, the tag rules to try, and the
+// teams and roles whose grants count.
+type subject struct {
+	kind      subjectKind
+	name      string
+	inactive  bool
+	member    int32   // the member's index, or -1
+	teams     []int32 // sorted team indices whose grants count
+	roles     []int32 // sorted role indices held
+	orgScopes ScopeSet
+	withheld  ScopeSet
+	admin     bool
+	base      bool // base permissions apply
+	all       [numTypes]rank
+	tagRules  []tagRule
+}
+
+type subjectKind uint8
+
+const (
+	subjectMember subjectKind = iota
+	subjectTeam
+	subjectOrgToken
+	subjectSCIM
+)
+
+type memberEntry struct {
+	def     MemberDef
+	adminOf []int32 // sorted indices of the teams the member is admin of
+	sub     subject
+}
+
+type teamEntry struct {
+	def   TeamDef
+	roles []int32
+	sub   subject
+}
+
+type tokenEntry struct {
+	def TokenDef
+	sub *subject
+}
+
+// Snapshot is one organization's access model compiled for decisions. It is
+// immutable: the engine replaces snapshots, it never changes one, so any
+// number of goroutines may use a snapshot without locks.
+type Snapshot struct {
+	orgID    string
+	orgName  string
+	revision int64
+	settings Settings
+	builtAt  time.Time
+
+	roles   []*role
+	roleIdx map[RoleID]int32
+
+	members      []memberEntry
+	memberByID   map[string]int32
+	memberByName map[string]int32
+
+	teams      []teamEntry
+	teamByID   map[string]int32
+	teamByName map[string]int32
+
+	entities map[entityKey][]access
+	tokens   map[string]*tokenEntry
+
+	base        [numTypes]rank
+	toggled     ScopeSet // organization scopes the toggles give every member
+	stackAdmins ScopeSet // entity scopes withheld from stack admins who are not organization admins
+	orgTokens   map[RoleID]*subject
+	scim        subject
+}
+
+// OrgID returns the organization's id.
+func (s *Snapshot) OrgID() string { return s.orgID }
+
+// OrgName returns the organization's name.
+func (s *Snapshot) OrgName() string { return s.orgName }
+
+// Revision returns the organization revision the snapshot reflects.
+func (s *Snapshot) Revision() int64 { return s.revision }
+
+// Settings returns the organization settings the snapshot was built with.
+func (s *Snapshot) Settings() Settings { return s.settings }
+
+// Counts returns the number of members, teams, entities with grants and
+// live tokens in the snapshot.
+func (s *Snapshot) Counts() (members, teams, entities, tokens int) {
+	return len(s.members), len(s.teams), len(s.entities), len(s.tokens)
+}
+
+// FoldName returns the form of a name that comparisons ignoring letter case
+// use: userNames, team names, organization names.
+func FoldName(s string) string { return strings.ToLower(strings.ToUpper(s)) }
+
+// Compile builds the snapshot of m. Grants, memberships and tokens that name
+// a member, team or role m does not hold are ignored: the model is read in
+// one transaction, so there are none unless the data is damaged.
+func Compile(m *Model) *Snapshot {
+	s := &Snapshot{
+		orgID: m.OrgID, orgName: m.OrgName, revision: m.Revision, settings: m.Settings,
+		builtAt: time.Now(),
+	}
+	s.compileSettings()
+	s.compileRoles(m.Roles)
+	s.compileMembers(m)
+	s.compileTeams(m)
+	s.compileSubjects()
+	s.compileEntities(m)
+	s.compileTokens(m.Tokens)
+	return s
+}
+
+func (s *Snapshot) compileSettings() {
+	st := s.settings
+	s.base = [numTypes]rank{
+		rankOf(EntityStack, st.BaseStack),
+		rankOf(EntityEnvironment, st.BaseEnvironment),
+		rankOf(EntityInsightsAccount, st.BaseInsightsAccount),
+	}
+	if st.MembersCanCreateStacks {
+		s.toggled.Add(scopeStackCreate)
+	}
+	if st.MembersCanCreateInsights {
+		s.toggled.Add(scopeInsightsCreate)
+	}
+	if st.MembersCanCreateTeams {
+		s.toggled.Add(scopeTeamCreate)
+	}
+	if !st.StackAdminsCanDelete {
+		s.stackAdmins.Add(scopeStackDelete)
+	}
+	if !st.StackAdminsCanTransfer {
+		s.stackAdmins.Add(scopeStackTransfer)
+	}
+}
+
+// compileRoles compiles the built-in roles and the custom ones. A custom
+// role's direct rules become accesses in the entity index, like grants.
+func (s *Snapshot) compileRoles(defs []RoleDef) {
+	s.roleIdx = make(map[RoleID]int32, len(BuiltinRoles)+len(defs))
+	add := func(r *role) {
+		r.idx = int32(len(s.roles))
+		s.roles = append(s.roles, r)
+		s.roleIdx[r.id] = r.idx
+	}
+	for _, id := range BuiltinRoles {
+		scopes, _ := BuiltinRoleScopes(id)
+		add(&role{id: id, name: id.DisplayName(), scopes: scopes, admin: id == RoleAdmin})
+	}
+	for _, d := range defs {
+		r := &role{id: d.ID, name: d.Name}
+		for _, n := range d.Scopes {
+			if sc, ok := LookupScope(n, EntityOrg); ok {
+				r.scopes.Add(sc)
+			}
+		}
+		add(r)
+		for _, rule := range d.Rules {
+			t, ok := typeIndex(rule.EntityType)
+			if !ok {
+				continue
+			}
+			rk := rankOf(rule.EntityType, rule.Level)
+			switch rule.Match {
+			case MatchAll:
+				r.all[t] = max(r.all[t], rk)
+			case MatchTags:
+				r.tagRules = append(r.tagRules, tagRule{typ: t, rank: rk, role: r.idx, conds: rule.Tags})
+			}
+		}
+	}
+}
+
+func (s *Snapshot) compileMembers(m *Model) {
+	s.members = make([]memberEntry, len(m.Members))
+	s.memberByID = make(map[string]int32, len(m.Members))
+	s.memberByName = make(map[string]int32, len(m.Members))
+	for i, d := range m.Members {
+		s.members[i].def = d
+		s.memberByID[d.ID] = int32(i)
+		s.memberByName[FoldName(d.UserName)] = int32(i)
+	}
+}
+
+// compileTeams indexes teams, their roles and their members.
+func (s *Snapshot) compileTeams(m *Model) {
+	s.teams = make([]teamEntry, len(m.Teams))
+	s.teamByID = make(map[string]int32, len(m.Teams))
+	s.teamByName = make(map[string]int32, len(m.Teams))
+	for i, d := range m.Teams {
+		s.teams[i].def = d
+		s.teamByID[d.ID] = int32(i)
+		s.teamByName[FoldName(d.Name)] = int32(i)
+	}
+	for _, tr := range m.TeamRoles {
+		ti, ok1 := s.teamByID[tr.TeamID]
+		ri, ok2 := s.roleIdx[tr.Role]
+		if ok1 && ok2 {
+			s.teams[ti].roles = append(s.teams[ti].roles, ri)
+		}
+	}
+	for _, ms := range m.Memberships {
+		ti, ok1 := s.teamByID[ms.TeamID]
+		mi, ok2 := s.memberByID[ms.MemberID]
+		if !ok1 || !ok2 {
+			continue
+		}
+		e := &s.members[mi]
+		e.sub.teams = append(e.sub.teams, ti)
+		if ms.Role == TeamAdmin {
+			e.adminOf = append(e.adminOf, ti)
+		}
+	}
+}
+
+// compileSubjects precomputes the subject of every member, team, and
+// organization token role.
+func (s *Snapshot) compileSubjects() {
+	for i := range s.members {
+		e := &s.members[i]
+		slices.Sort(e.sub.teams)
+		slices.Sort(e.adminOf)
+		roles := []int32{s.roleOrDefault(e.def.Role)}
+		for _, ti := range e.sub.teams {
+			roles = append(roles, s.teams[ti].roles...)
+		}
+		e.sub.kind, e.sub.name, e.sub.member = subjectMember, "member "+e.def.UserName, int32(i)
+		e.sub.inactive = !e.def.Active
+		s.fillSubject(&e.sub, roles, s.roles[roles[0]].id == RoleMember, true)
+	}
+	for i := range s.teams {
+		t := &s.teams[i]
+		t.sub = subject{kind: subjectTeam, name: "team " + t.def.Name, member: -1, teams: []int32{int32(i)}}
+		def := s.roleOrDefault(s.settings.DefaultRole)
+		roles := append([]int32{def}, t.roles...)
+		s.fillSubject(&t.sub, roles, s.roles[def].id == RoleMember, true)
+	}
+	s.orgTokens = make(map[RoleID]*subject, len(s.roles))
+	for _, r := range s.roles {
+		sub := &subject{kind: subjectOrgToken, name: "organization token with role " + r.name, member: -1}
+		s.fillSubject(sub, []int32{r.idx}, r.id == RoleMember, r.id == RoleMember)
+		if r.admin {
+			// Even an Admin organization token may not mint or revoke
+			// organization tokens: a leaked one must not perpetuate itself.
+			sub.withheld.Add(scopeOrgTokenCreate)
+			sub.withheld.Add(scopeOrgTokenDelete)
+		}
+		s.orgTokens[r.id] = sub
+	}
+	s.scim = subject{kind: subjectSCIM, name: "SCIM token", member: -1}
+}
+
+// roleOrDefault returns the index of role id, or of the built-in Member role
+// when id is unknown (a custom role deleted under a stale model).
+func (s *Snapshot) roleOrDefault(id RoleID) int32 {
+	if i, ok := s.roleIdx[id]; ok {
+		return i
+	}
+	return s.roleIdx[RoleMember]
+}
+
+// fillSubject sets what a subject holding roles gets. base says whether base
+// permissions apply; toggles whether the organization toggles do.
+func (s *Snapshot) fillSubject(sub *subject, roles []int32, base, toggles bool) {
+	slices.Sort(roles)
+	sub.roles = slices.Compact(roles)
+	sub.base = base
+	if base {
+		sub.all = s.base
+	}
+	if toggles {
+		sub.orgScopes = s.toggled
+	}
+	for _, ri := range sub.roles {
+		r := s.roles[ri]
+		sub.orgScopes.UnionWith(r.scopes)
+		sub.admin = sub.admin || r.admin
+		for t := range numTypes {
+			sub.all[t] = max(sub.all[t], r.all[t])
+		}
+		if len(r.tagRules) > 0 {
+			if sub.tagRules == nil {
+				sub.tagRules = r.tagRules
+			} else {
+				sub.tagRules = append(slices.Clip(sub.tagRules), r.tagRules...)
+			}
+		}
+	}
+}
+
+// compileEntities builds the entity index: for every entity some grant or
+// direct rule names, who has which level on it. All the lists share one
+// backing array.
+func (s *Snapshot) compileEntities(m *Model) {
+	counts := make(map[entityKey]int32, len(m.Grants))
+	var n int
+	each := func(fn func(k entityKey, a access)) {
+		for _, g := range m.Grants {
+			t, ok := typeIndex(g.EntityType)
+			if !ok {
+				continue
+			}
+			a := access{kind: byMember, rank: rankOf(g.EntityType, g.Level)}
+			var found bool
+			if g.PrincipalType == PrincipalTeam {
+				a.kind = byTeam
+				a.idx, found = s.teamByID[g.PrincipalID]
+			} else {
+				a.idx, found = s.memberByID[g.PrincipalID]
+			}
+			if found && a.rank > 0 {
+				fn(entityKey{uint8(t), g.EntityID}, a)
+			}
+		}
+		for _, d := range m.Roles {
+			ri := s.roleIdx[d.ID]
+			for _, rule := range d.Rules {
+				t, ok := typeIndex(rule.EntityType)
+				if !ok || rule.Match != MatchDirect {
+					continue
+				}
+				a := access{idx: ri, kind: byRole, rank: rankOf(rule.EntityType, rule.Level)}
+				for _, id := range rule.EntityIDs {
+					fn(entityKey{uint8(t), id}, a)
+				}
+			}
+		}
+	}
+	each(func(k entityKey, _ access) { counts[k]++; n++ })
+	backing := make([]access, n)
+	s.entities = make(map[entityKey][]access, len(counts))
+	var next int32
+	for k, c := range counts {
+		s.entities[k] = backing[next : next : next+c]
+		next += c
+	}
+	each(func(k entityKey, a access) { s.entities[k] = append(s.entities[k], a) })
+}
+
+func (s *Snapshot) compileTokens(defs []TokenDef) {
+	s.tokens = make(map[string]*tokenEntry, len(defs))
+	for _, d := range defs {
+		e := &tokenEntry{def: d}
+		switch d.Kind {
+		case TokenPersonal:
+			if i, ok := s.memberByID[d.MemberID]; ok {
+				e.sub = &s.members[i].sub
+			}
+		case TokenTeam:
+			if i, ok := s.teamByID[d.TeamID]; ok {
+				e.sub = &s.teams[i].sub
+			}
+		case TokenOrganization:
+			e.sub = s.orgTokens[s.roles[s.roleOrDefault(d.Role)].id]
+		case TokenSCIM:
+			e.sub = &s.scim
+		}
+		if e.sub != nil {
+			s.tokens[d.Hash] = e
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package directory
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/gatehouse/gatehouse/authz"
+)
+
+// Follower keeps an authorization engine in step with the directory, on
+// every replica. Polling the organizations' revisions is the source of
+// truth; on PostgreSQL a LISTEN on ChangeChannel only wakes the follower
+// early, so a lost notification or connection delays an update by one poll
+// interval at most, and a reconnect triggers a full pass. Only
+// organizations whose revision moved are rebuilt.
+//
+// Each rebuild reads the organization's whole model in one snapshot
+// transaction; rebuilding only the rows a change touched is left for when
+// profiles show whole-organization reloads to matter.
+type Follower struct {
+	store    *Store
+	engine   *authz.Engine
+	log      *slog.Logger
+	interval time.Duration
+	wake     chan struct{}
+}
+
+// NewFollower returns a follower that feeds engine from store, polling every
+// interval.
+func NewFollower(store *Store, engine *authz.Engine, log *slog.Logger, interval time.Duration) *Follower {
+	f := &Follower{store: store, engine: engine, log: log, interval: interval, wake: make(chan struct{}, 1)}
+	engine.SetNudge(func(string) { f.Wake() })
+	return f
+}
+
+// Wake asks the follower to look for changes now.
+func (f *Follower) Wake() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run follows the directory until ctx ends. Call Sync once before, so the
+// engine is complete before requests arrive.
+func (f *Follower) Run(ctx context.Context) {
+	if f.store.dialect == Postgres {
+		stop := f.listen()
+		defer stop()
+	}
+	t := time.NewTicker(f.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-f.wake:
+		}
+		if err := f.Sync(ctx); err != nil && ctx.Err() == nil {
+			f.log.Warn("following the directory failed; retrying at the next poll", slog.Any("error", err))
+		}
+	}
+}
+
+// Sync brings every organization's snapshot up to the directory's revision
+// and drops organizations that no longer exist.
+func (f *Follower) Sync(ctx context.Context) error {
+	var rows []struct {
+		ID       string `db:"id"`
+		Revision int64  `db:"revision"`
+	}
+	if err := f.store.sel(ctx, &rows, `SELECT id, revision FROM organizations`); err != nil {
+		return internal(err, "poll revisions")
+	}
+	have := f.engine.Revisions()
+	var fresh []*authz.Snapshot
+	for _, o := range rows {
+		rev, ok := have[o.ID]
+		delete(have, o.ID)
+		if ok && rev >= o.Revision {
+			continue
+		}
+		start := time.Now()
+		m, err := f.store.Model(ctx, o.ID)
+		if ErrorCode(err) == NotFound {
+			continue // deleted since the poll
+		}
+		if err != nil {
+			return err
+		}
+		snap := authz.Compile(m)
+		fresh = append(fresh, snap)
+		f.log.Debug("organization rebuilt", slog.String("org", m.OrgName), slog.Int64("revision", m.Revision),
+			slog.Duration("took", time.Since(start)))
+	}
+	if len(fresh) > 0 {
+		f.engine.Publish(fresh...)
+	}
+	for id := range have {
+		f.engine.Remove(id)
+	}
+	return nil
+}
+
+// listen wakes the follower on every PostgreSQL change notification and
+// after every reconnect. It returns a function that stops listening.
+func (f *Follower) listen() func() {
+	l := pq.NewListener(f.store.dsn, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
+		switch ev {
+		case pq.ListenerEventReconnected:
+			f.Wake() // notifications may have been lost while away
+		case pq.ListenerEventConnectionAttemptFailed, pq.ListenerEventDisconnected:
+			f.log.Warn("change notifications interrupted; polling meanwhile", slog.Any("error", err))
+		}
+	})
+	if err := l.Listen(ChangeChannel); err != nil {
+		f.log.Warn("cannot listen for change notifications; polling only", slog.Any("error", err))
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-l.Notify:
+				f.Wake()
+			case <-time.After(90 * time.Second):
+				go l.Ping() // notices a dead connection the kernel has not reported
+			}
+		}
+	}()
+	return func() { close(done); l.Close() }
+}
