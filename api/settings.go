@@ -1,0 +1,4 @@
+package api
+
+// routeSettings registers the settings endpoints.
+func (s *Server) routeSettings() {}

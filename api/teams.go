@@ -1,0 +1,4 @@
+package api
+
+// routeTeams registers the teams endpoints.
+func (s *Server) routeTeams() {}

@@ -1,0 +1,4 @@
+package api
+
+// routeTokens registers the tokens endpoints.
+func (s *Server) routeTokens() {}
