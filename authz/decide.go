@@ -140,7 +140,8 @@ func (s *Snapshot) IsTeamAdmin(p Principal, teamID string) bool {
 }
 
 // Decide reports whether p may use scope sc on entity e. It performs no
-// I/O and allocates nothing. A scope asked about the wrong entity type is
+// I/O and allocates nothing. A question CheckEntity refuses (a scope asked
+// about the wrong entity type, or an entity scope without an entity id) is
 // denied; callers that take input from outside should check with
 // CheckEntity first and answer the mistake.
 func (s *Snapshot) Decide(p Principal, sc Scope, e Entity) bool {
@@ -150,10 +151,13 @@ func (s *Snapshot) Decide(p Principal, sc Scope, e Entity) bool {
 	}
 	m := scopeMetas[sc]
 	if m.typ < 0 {
+		if e.Type != "" && e.Type != EntityOrg {
+			return false
+		}
 		return sub.orgScopes.Has(sc) && !sub.withheld.Has(sc)
 	}
 	t, ok := typeIndex(e.Type)
-	if !ok || t != int(m.typ) {
+	if !ok || t != int(m.typ) || e.ID == "" {
 		return false
 	}
 	if sub.admin {
@@ -172,7 +176,7 @@ func (s *Snapshot) entityRank(sub *subject, t int, e Entity, need rank) rank {
 	if best >= need {
 		return best
 	}
-	for _, a := range s.entities[entityKey{uint8(t), e.ID}] {
+	for _, a := range s.entities[t][e.ID] {
 		if a.rank > best && sub.holds(a) {
 			best = a.rank
 		}
@@ -381,13 +385,13 @@ func (s *Snapshot) explainEntity(p Principal, sc Scope, e Entity) Decision {
 				consider(tr.rank, fmt.Sprintf("%s gives %s on %ss tagged %s", src, levelOf(t, tr.rank), e.Type, describeConds(tr.conds)))
 			}
 		}
-		for _, a := range s.entities[entityKey{uint8(t), e.ID}] {
+		for _, a := range s.entities[t][e.ID] {
 			if a.kind == byRole && a.idx == src.role {
 				consider(a.rank, fmt.Sprintf("%s gives %s on %s", src, levelOf(t, a.rank), target))
 			}
 		}
 	}
-	for _, a := range s.entities[entityKey{uint8(t), e.ID}] {
+	for _, a := range s.entities[t][e.ID] {
 		switch {
 		case a.kind == byMember && a.idx == sub.member:
 			consider(a.rank, fmt.Sprintf("%s has a direct grant of %s on %s", sub.name, levelOf(t, a.rank), target))

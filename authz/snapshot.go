@@ -99,7 +99,7 @@ const (
 )
 
 type entityKey struct {
-	typ uint8
+	typ int
 	id  string
 }
 
@@ -196,7 +196,7 @@ type Snapshot struct {
 	teamByID   map[string]int32
 	teamByName map[string]int32
 
-	entities map[entityKey][]access
+	entities [numTypes]map[string][]access // by entity type, then id
 	tokens   map[string]*tokenEntry
 
 	base        [numTypes]rank
@@ -221,7 +221,7 @@ func (s *Snapshot) Settings() Settings { return s.settings }
 // Counts returns the number of members, teams, entities with grants and
 // live tokens in the snapshot.
 func (s *Snapshot) Counts() (members, teams, entities, tokens int) {
-	return len(s.members), len(s.teams), len(s.entities), len(s.tokens)
+	return len(s.members), len(s.teams), len(s.entities[0]) + len(s.entities[1]) + len(s.entities[2]), len(s.tokens)
 }
 
 // FoldName returns the form of a name that comparisons ignoring letter case
@@ -445,7 +445,7 @@ func (s *Snapshot) compileEntities(m *Model) {
 				a.idx, found = s.memberByID[g.PrincipalID]
 			}
 			if found && a.rank > 0 {
-				fn(entityKey{uint8(t), g.EntityID}, a)
+				fn(entityKey{t, g.EntityID}, a)
 			}
 		}
 		for _, d := range m.Roles {
@@ -457,20 +457,22 @@ func (s *Snapshot) compileEntities(m *Model) {
 				}
 				a := access{idx: ri, kind: byRole, rank: rankOf(rule.EntityType, rule.Level)}
 				for _, id := range rule.EntityIDs {
-					fn(entityKey{uint8(t), id}, a)
+					fn(entityKey{t, id}, a)
 				}
 			}
 		}
 	}
 	each(func(k entityKey, _ access) { counts[k]++; n++ })
 	backing := make([]access, n)
-	s.entities = make(map[entityKey][]access, len(counts))
+	for t := range s.entities {
+		s.entities[t] = make(map[string][]access)
+	}
 	var next int32
 	for k, c := range counts {
-		s.entities[k] = backing[next : next : next+c]
+		s.entities[k.typ][k.id] = backing[next : next : next+c]
 		next += c
 	}
-	each(func(k entityKey, a access) { s.entities[k] = append(s.entities[k], a) })
+	each(func(k entityKey, a access) { s.entities[k.typ][k.id] = append(s.entities[k.typ][k.id], a) })
 }
 
 func (s *Snapshot) compileTokens(defs []TokenDef) {
@@ -487,7 +489,11 @@ func (s *Snapshot) compileTokens(defs []TokenDef) {
 				e.sub = &s.teams[i].sub
 			}
 		case TokenOrganization:
-			e.sub = s.orgTokens[s.roles[s.roleOrDefault(d.Role)].id]
+			role := d.Role
+			if role == "" {
+				role = s.settings.DefaultRole // a token given no role holds the default one
+			}
+			e.sub = s.orgTokens[s.roles[s.roleOrDefault(role)].id]
 		case TokenSCIM:
 			e.sub = &s.scim
 		}
