@@ -20,7 +20,7 @@ import (
 // env is a running API over a real store with a follower, and an
 // organization "acme" with an admin token.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	store  *directory.Store
 	engine *authz.Engine
@@ -30,7 +30,10 @@ type env struct {
 
 // newEnv starts the whole stack on dialect: store, engine, follower and
 // HTTP server.
-func newEnv(t *testing.T, dialect directory.Dialect) *env {
+func newEnv(t *testing.T, dialect directory.Dialect) *env { return newEnvTB(t, dialect) }
+
+// newEnvTB is newEnv for benchmarks too.
+func newEnvTB(t testing.TB, dialect directory.Dialect) *env {
 	t.Helper()
 	store := storetest.Open(t, dialect)
 	ctx := directory.NewContextWithActor(context.Background(), directory.SystemActor)
@@ -92,7 +95,7 @@ type response struct {
 }
 
 // decode unmarshals the body into v.
-func (r response) decode(t *testing.T, v any) {
+func (r response) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("body %q: %v", r.body, err)

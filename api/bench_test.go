@@ -1,0 +1,124 @@
+package api_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/directory"
+)
+
+// BenchmarkHTTPCheck measures single checks over HTTP on loopback: 8
+// keep-alive clients in this process post checks about a member with a team
+// grant for a fixed time. It reports checks per second and latency
+// percentiles. The clients share the machine with the server, so the figure
+// understates what a dedicated server achieves.
+func BenchmarkHTTPCheck(b *testing.B) {
+	e := benchEnv(b)
+	body := []byte(`{"principal":{"member":"alice@example.com"},"scope":"stack:write","entity":{"type":"stack","id":"proj/dev"}}`)
+	runLoad(b, e, func() []byte { return body })
+}
+
+// BenchmarkHTTPBatchCheck measures batch checks of 1,000 decisions each.
+func BenchmarkHTTPBatchCheck(b *testing.B) {
+	e := benchEnv(b)
+	var buf bytes.Buffer
+	buf.WriteString(`{"checks":[`)
+	for i := range 1000 {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"principal":{"member":"alice@example.com"},"scope":"stack:write","entity":{"type":"stack","id":"proj/s%d"}}`, i%50)
+	}
+	buf.WriteString(`]}`)
+	body := buf.Bytes()
+	n := runLoad(b, e, func() []byte { return body })
+	b.ReportMetric(n*1000, "decisions/s")
+}
+
+func benchEnv(b *testing.B) *env {
+	e := newEnvTB(b, directory.SQLite)
+	m, _, err := e.store.CreateMember(e.ctx(), e.org.ID, directory.Member{UserName: "alice@example.com", Active: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	team, _, err := e.store.CreateTeam(e.ctx(), e.org.ID, directory.Team{Name: "platform"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.store.AddTeamMembers(e.ctx(), e.org.ID, team.ID, []directory.TeamMembership{{MemberID: m.ID, Role: authz.TeamMember}}); err != nil {
+		b.Fatal(err)
+	}
+	for _, id := range []string{"proj/dev", "proj/s1", "proj/s7"} {
+		if _, err := e.store.SetGrant(e.ctx(), e.org.ID, directory.Grant{PrincipalType: authz.PrincipalTeam, PrincipalID: team.ID,
+			EntityType: authz.EntityStack, EntityID: id, Level: authz.LevelWrite}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // let the follower catch up
+	return e
+}
+
+// runLoad posts body from 8 clients for two seconds and reports requests
+// per second and latency percentiles; it returns the requests per second.
+func runLoad(b *testing.B, e *env, body func() []byte) float64 {
+	const clients = 8
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	url := e.url + "/api/orgs/acme/authz/check"
+	deadline := time.Now().Add(2 * time.Second)
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  int
+		wg        sync.WaitGroup
+	)
+	b.ResetTimer()
+	start := time.Now()
+	for range clients {
+		wg.Go(func() {
+			var mine []time.Duration
+			bad := 0
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body()))
+				req.Header.Set("Authorization", "Bearer "+e.admin)
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				res, err := client.Do(req)
+				if err != nil {
+					bad++
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					bad++
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			failures += bad
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	b.StopTimer()
+	if failures > 0 {
+		b.Fatalf("%d requests failed", failures)
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) float64 { return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000 }
+	rps := float64(len(latencies)) / took.Seconds()
+	b.ReportMetric(rps, "req/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(0, "ns/op")
+	return rps
+}
