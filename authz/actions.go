@@ -1,5 +1,7 @@
 package authz
 
+import "slices"
+
 // Action is the name of an audit event. The names follow the catalogue's
 // event vocabulary; Gatehouse adds its own only where the catalogue has none
 // (group, grant and SCIM-token changes).
@@ -57,3 +59,30 @@ const (
 	ActionSCIMTokenCreated     Action = "scim-token-created"
 	ActionSCIMTokenDeleted     Action = "scim-token-deleted"
 )
+
+// actions lists every action above, the catalogue's first, in the order of
+// the constants. TestActionsListsEveryConstant keeps it complete.
+var actions = []Action{
+	ActionAuthFailureOrgRole, ActionAuthFailureStackPermission, ActionAuthFailureEnvironment,
+	ActionAuthFailureCloudAccount, ActionAuthFailureSCIMAccessToken, ActionAuthorizationPolicyUpdated,
+	ActionOIDCIssuerRegistered, ActionOIDCIssuerUpdated, ActionOIDCIssuerDeleted, ActionOIDCIssuerValidationFailed,
+	ActionSAMLConfigurationUpdated, ActionUserLogin, ActionUserLoginFailed,
+	ActionMemberAdded, ActionMemberRemoved, ActionMemberRoleChanged, ActionOrganizationSettingsChanged,
+	ActionCustomRoleCreated, ActionCustomRoleUpdated, ActionCustomRoleDeleted,
+	ActionTeamCreated, ActionTeamUpdated, ActionTeamDeleted,
+	ActionOrgTokenCreated, ActionOrgTokenDeleted, ActionTeamTokenCreated, ActionTeamTokenDeleted,
+	ActionOrgTokenCreatedForOIDCIssuer, ActionTeamTokenCreatedForOIDCIssuer, ActionPersonalTokenCreatedForOIDC,
+	ActionStackCollaboratorAdded, ActionStackCollaboratorChanged, ActionStackCollaboratorRemoved,
+
+	ActionOrganizationCreated, ActionMemberUpdated,
+	ActionGroupCreated, ActionGroupUpdated, ActionGroupDeleted, ActionGroupMembersChanged,
+	ActionTeamMembersChanged, ActionTeamRoleAssigned, ActionTeamRoleUnassigned,
+	ActionGrantSet, ActionGrantRemoved,
+	ActionPersonalTokenCreated, ActionPersonalTokenDeleted, ActionSCIMTokenCreated, ActionSCIMTokenDeleted,
+}
+
+// Actions returns every audit action Gatehouse records.
+func Actions() []Action { return slices.Clone(actions) }
+
+// Known reports whether a is an action Gatehouse records.
+func (a Action) Known() bool { return slices.Contains(actions, a) }

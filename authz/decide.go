@@ -176,7 +176,7 @@ func (s *Snapshot) entityRank(sub *subject, t int, e Entity, need rank) rank {
 	if best >= need {
 		return best
 	}
-	for _, a := range s.entities[t][e.ID] {
+	for _, a := range s.accessesOn(t, e.ID) {
 		if a.rank > best && sub.holds(a) {
 			best = a.rank
 		}
@@ -385,13 +385,13 @@ func (s *Snapshot) explainEntity(p Principal, sc Scope, e Entity) Decision {
 				consider(tr.rank, fmt.Sprintf("%s gives %s on %ss tagged %s", src, levelOf(t, tr.rank), e.Type, describeConds(tr.conds)))
 			}
 		}
-		for _, a := range s.entities[t][e.ID] {
+		for _, a := range s.accessesOn(t, e.ID) {
 			if a.kind == byRole && a.idx == src.role {
 				consider(a.rank, fmt.Sprintf("%s gives %s on %s", src, levelOf(t, a.rank), target))
 			}
 		}
 	}
-	for _, a := range s.entities[t][e.ID] {
+	for _, a := range s.accessesOn(t, e.ID) {
 		switch {
 		case a.kind == byMember && a.idx == sub.member:
 			consider(a.rank, fmt.Sprintf("%s has a direct grant of %s on %s", sub.name, levelOf(t, a.rank), target))
