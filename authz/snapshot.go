@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -196,7 +197,8 @@ type Snapshot struct {
 	teamByID   map[string]int32
 	teamByName map[string]int32
 
-	entities [numTypes]map[string]span // by entity type, then id
+	entities [numTypes]map[uint64]span // by entity type, then the id's hash
+	seeds    [2]maphash.Seed
 	accesses []access
 	tokens   map[string]*tokenEntry
 
@@ -491,20 +493,27 @@ func (s *Snapshot) compileEntities(m *Model) {
 		s.accesses[fill[n]] = a
 		fill[n]++
 	}
+	s.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	for t := range s.entities {
-		s.entities[t] = make(map[string]span, len(numbers[t]))
+		s.entities[t] = make(map[uint64]span, len(numbers[t]))
 		for id, n := range numbers[t] {
-			s.entities[t][id] = span{starts[n], starts[n+1]}
+			s.entities[t][maphash.String(s.seeds[0], id)] = span{starts[n], starts[n+1], maphash.String(s.seeds[1], id)}
 		}
 	}
 }
 
 // span is a range of Snapshot.accesses.
-type span struct{ start, end int32 }
+type span struct {
+	start, end int32
+	check      uint64
+}
 
 // accessesOn returns who has which level on entity id of type t.
 func (s *Snapshot) accessesOn(t int, id string) []access {
-	sp := s.entities[t][id]
+	sp, ok := s.entities[t][maphash.String(s.seeds[0], id)]
+	if !ok || sp.check != maphash.String(s.seeds[1], id) {
+		return nil
+	}
 	return s.accesses[sp.start:sp.end]
 }
 
