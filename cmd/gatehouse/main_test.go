@@ -275,3 +275,84 @@ func TestReplicasStartTogetherOnOneEmptyPostgreSQLDatabase(t *testing.T) {
 		}
 	}
 }
+
+// call sends a JSON request to a running gatehouse and returns the status,
+// the revision header and the body.
+func call(t *testing.T, method, url, token, body string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("X-Gatehouse-Revision"), string(b)
+}
+
+func TestAGrantWrittenOnOneReplicaIsSeenByAnother(t *testing.T) {
+	url := storetest.URL(t, directory.Postgres)
+	a := start(t, t.TempDir(), "--database-url", url)
+	addrA := a.ready(t)
+	b := start(t, t.TempDir(), "--database-url", url, "--poll-interval", "10s") // only notifications can make it fast
+	addrB := b.ready(t)
+	admin := regexp.MustCompile(`gtho_[0-9A-Za-z]{38}`).FindString(a.stdout(t) + b.stdout(t))
+
+	// Members arrive by SCIM or SSO; here the test puts one in directly.
+	store, err := directory.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	org, err := store.OrganizationByName(context.Background(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.CreateMember(context.Background(), org.ID, directory.Member{UserName: "alice", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	apiA, apiB := "http://"+addrA+"/api/orgs/default", "http://"+addrB+"/api/orgs/default"
+	for _, step := range []struct{ method, path, body string }{
+		{"POST", "/teams", `{"name":"ops"}`},
+		{"PUT", "/teams/ops/members/alice", `{"role":"member"}`},
+	} {
+		if status, _, body := call(t, step.method, apiA+step.path, admin, step.body); status >= 300 {
+			t.Fatalf("%s %s = %d %s", step.method, step.path, status, body)
+		}
+	}
+	check := func(stack string, minRevision string) bool {
+		body := `{"principal":{"member":"alice"},"scope":"stack:write","entity":{"type":"stack","id":"` + stack + `"}`
+		if minRevision != "" {
+			body += `,"min_revision":` + minRevision
+		}
+		status, _, res := call(t, "POST", apiB+"/authz/check", admin, body+"}")
+		if status != http.StatusOK {
+			t.Fatalf("check on B = %d %s", status, res)
+		}
+		return strings.Contains(res, `"allowed":true`)
+	}
+
+	status, rev, body := call(t, "PUT", apiA+"/teams/ops/grants/stack/proj/dev", admin, `{"level":"write"}`)
+	if status >= 300 || rev == "" {
+		t.Fatalf("grant on A = %d, revision %q, %s", status, rev, body)
+	}
+	if !check("proj/dev", rev) {
+		t.Error("B denied a check with min_revision of the grant's revision")
+	}
+
+	if status, _, body := call(t, "PUT", apiA+"/teams/ops/grants/stack/proj/prod", admin, `{"level":"write"}`); status >= 300 {
+		t.Fatalf("second grant on A = %d %s", status, body)
+	}
+	deadline := time.Now().Add(time.Second)
+	for !check("proj/prod", "") {
+		if time.Now().After(deadline) {
+			t.Fatal("B did not see A's grant within one second")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
