@@ -55,7 +55,7 @@ func (s *Snapshot) MemberOf(p Principal) (MemberDef, bool) {
 	if p.sub == nil || p.sub.member < 0 {
 		return MemberDef{}, false
 	}
-	return s.members[p.sub.member].def, true
+	return s.members[p.sub.member].def, true // a principal's member is never nil in its snapshot
 }
 
 // TeamOf returns the team p acts as (a team, or a team token's team), if any.
@@ -68,7 +68,7 @@ func (s *Snapshot) TeamOf(p Principal) (TeamDef, bool) {
 
 // Member returns the member with id as a principal.
 func (s *Snapshot) Member(id string) (Principal, bool) {
-	i, ok := s.memberByID[id]
+	i, ok := s.memberIndex(id)
 	if !ok {
 		return Principal{}, false
 	}
@@ -77,7 +77,7 @@ func (s *Snapshot) Member(id string) (Principal, bool) {
 
 // MemberByUserName returns the member called userName, in any letter case.
 func (s *Snapshot) MemberByUserName(userName string) (Principal, bool) {
-	i, ok := s.memberByName[FoldName(userName)]
+	i, ok := s.memberNamed(userName)
 	if !ok {
 		return Principal{}, false
 	}
@@ -121,7 +121,11 @@ func (s *Snapshot) Token(hash string, now time.Time) (Principal, TokenStatus) {
 	if !e.def.ExpiresAt.IsZero() && !now.Before(e.def.ExpiresAt) {
 		return Principal{}, TokenExpired
 	}
-	return Principal{sub: e.sub, token: e}, TokenLive
+	sub := s.tokenSubject(e)
+	if sub == nil {
+		return Principal{}, TokenUnknown
+	}
+	return Principal{sub: sub, token: e}, TokenLive
 }
 
 // IsTeamAdmin reports whether p is a member with the admin access type in

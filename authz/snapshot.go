@@ -171,9 +171,11 @@ type teamEntry struct {
 	sub   subject
 }
 
+// tokenEntry is a live token; its subject is looked up at each use, so
+// that a member or team updated by a Delta is seen through its tokens.
 type tokenEntry struct {
-	def TokenDef
-	sub *subject
+	def   TokenDef
+	owner int32 // the member or team index of personal and team tokens
 }
 
 // Snapshot is one organization's access model compiled for decisions. It is
@@ -189,9 +191,13 @@ type Snapshot struct {
 	roles   []*role
 	roleIdx map[RoleID]int32
 
-	members      []memberEntry
+	members      []*memberEntry // nil where a Delta deleted the member
 	memberByID   map[string]int32
 	memberByName map[string]int32
+	// Members a Delta added or renamed since the last Compile; consulted
+	// after the maps above, which Apply does not copy.
+	newMemberByID   map[string]int32
+	newMemberByName map[string]int32
 
 	teams      []teamEntry
 	teamByID   map[string]int32
@@ -200,7 +206,14 @@ type Snapshot struct {
 	entities [numTypes]map[uint64]span // by entity type, then the id's hash
 	seeds    [2]maphash.Seed
 	accesses []access
-	tokens   map[string]*tokenEntry
+	// Entities whose grants a Delta changed since the last Compile: their
+	// spans point into changedAccesses and replace those of entities.
+	changed         [numTypes]map[uint64]span
+	changedAccesses []access
+	changedCount    int
+
+	tokens    map[string]*tokenEntry // by hash
+	tokenByID map[string]string      // id to hash
 
 	base        [numTypes]rank
 	toggled     ScopeSet // organization scopes the toggles give every member
@@ -224,7 +237,12 @@ func (s *Snapshot) Settings() Settings { return s.settings }
 // Counts returns the number of members, teams, entities with grants and
 // live tokens in the snapshot.
 func (s *Snapshot) Counts() (members, teams, entities, tokens int) {
-	return len(s.members), len(s.teams), len(s.entities[0]) + len(s.entities[1]) + len(s.entities[2]), len(s.tokens)
+	for _, m := range s.members {
+		if m != nil {
+			members++
+		}
+	}
+	return members, len(s.teams), len(s.entities[0]) + len(s.entities[1]) + len(s.entities[2]), len(s.tokens)
 }
 
 // FoldName returns the form of a name that comparisons ignoring letter case
@@ -311,11 +329,13 @@ func (s *Snapshot) compileRoles(defs []RoleDef) {
 }
 
 func (s *Snapshot) compileMembers(m *Model) {
-	s.members = make([]memberEntry, len(m.Members))
+	s.members = make([]*memberEntry, len(m.Members))
+	entries := make([]memberEntry, len(m.Members)) // one allocation for all
 	s.memberByID = make(map[string]int32, len(m.Members))
 	s.memberByName = make(map[string]int32, len(m.Members))
 	for i, d := range m.Members {
-		s.members[i].def = d
+		entries[i].def = d
+		s.members[i] = &entries[i]
 		s.memberByID[d.ID] = int32(i)
 		s.memberByName[FoldName(d.UserName)] = int32(i)
 	}
@@ -344,7 +364,7 @@ func (s *Snapshot) compileTeams(m *Model) {
 		if !ok1 || !ok2 {
 			continue
 		}
-		e := &s.members[mi]
+		e := s.members[mi]
 		e.sub.teams = append(e.sub.teams, ti)
 		if ms.Role == TeamAdmin {
 			e.adminOf = append(e.adminOf, ti)
@@ -355,17 +375,8 @@ func (s *Snapshot) compileTeams(m *Model) {
 // compileSubjects precomputes the subject of every member, team, and
 // organization token role.
 func (s *Snapshot) compileSubjects() {
-	for i := range s.members {
-		e := &s.members[i]
-		slices.Sort(e.sub.teams)
-		slices.Sort(e.adminOf)
-		roles := []int32{s.roleOrDefault(e.def.Role)}
-		for _, ti := range e.sub.teams {
-			roles = append(roles, s.teams[ti].roles...)
-		}
-		e.sub.kind, e.sub.name, e.sub.member = subjectMember, "member "+e.def.UserName, int32(i)
-		e.sub.inactive = !e.def.Active
-		s.fillSubject(&e.sub, roles, s.roles[roles[0]].id == RoleMember, true)
+	for i, e := range s.members {
+		s.finishMember(e, int32(i))
 	}
 	for i := range s.teams {
 		t := &s.teams[i]
@@ -387,6 +398,20 @@ func (s *Snapshot) compileSubjects() {
 		s.orgTokens[r.id] = sub
 	}
 	s.scim = subject{kind: subjectSCIM, name: "SCIM token", member: -1}
+}
+
+// finishMember computes the subject of a member entry whose def, teams and
+// adminOf are set.
+func (s *Snapshot) finishMember(e *memberEntry, idx int32) {
+	slices.Sort(e.sub.teams)
+	slices.Sort(e.adminOf)
+	roles := []int32{s.roleOrDefault(e.def.Role)}
+	for _, ti := range e.sub.teams {
+		roles = append(roles, s.teams[ti].roles...)
+	}
+	e.sub.kind, e.sub.name, e.sub.member = subjectMember, "member "+e.def.UserName, idx
+	e.sub.inactive = !e.def.Active
+	s.fillSubject(&e.sub, roles, s.roles[roles[0]].id == RoleMember, true)
 }
 
 // roleOrDefault returns the index of role id, or of the built-in Member role
@@ -462,7 +487,7 @@ func (s *Snapshot) compileEntities(m *Model) {
 			a.kind = byTeam
 			a.idx, found = s.teamByID[g.PrincipalID]
 		} else {
-			a.idx, found = s.memberByID[g.PrincipalID]
+			a.idx, found = s.memberIndex(g.PrincipalID)
 		}
 		if found && a.rank > 0 {
 			add(entityKey{t, g.EntityID}, a)
@@ -510,7 +535,13 @@ type span struct {
 
 // accessesOn returns who has which level on entity id of type t.
 func (s *Snapshot) accessesOn(t int, id string) []access {
-	sp, ok := s.entities[t][maphash.String(s.seeds[0], id)]
+	h := maphash.String(s.seeds[0], id)
+	if len(s.changed[t]) > 0 {
+		if sp, ok := s.changed[t][h]; ok && sp.check == maphash.String(s.seeds[1], id) {
+			return s.changedAccesses[sp.start:sp.end]
+		}
+	}
+	sp, ok := s.entities[t][h]
 	if !ok || sp.check != maphash.String(s.seeds[1], id) {
 		return nil
 	}
@@ -519,28 +550,74 @@ func (s *Snapshot) accessesOn(t int, id string) []access {
 
 func (s *Snapshot) compileTokens(defs []TokenDef) {
 	s.tokens = make(map[string]*tokenEntry, len(defs))
+	s.tokenByID = make(map[string]string, len(defs))
 	for _, d := range defs {
-		e := &tokenEntry{def: d}
-		switch d.Kind {
-		case TokenPersonal:
-			if i, ok := s.memberByID[d.MemberID]; ok {
-				e.sub = &s.members[i].sub
-			}
-		case TokenTeam:
-			if i, ok := s.teamByID[d.TeamID]; ok {
-				e.sub = &s.teams[i].sub
-			}
-		case TokenOrganization:
-			role := d.Role
-			if role == "" {
-				role = s.settings.DefaultRole // a token given no role holds the default one
-			}
-			e.sub = s.orgTokens[s.roles[s.roleOrDefault(role)].id]
-		case TokenSCIM:
-			e.sub = &s.scim
-		}
-		if e.sub != nil {
-			s.tokens[d.Hash] = e
+		s.addToken(d)
+	}
+}
+
+// addToken indexes a live token whose owner exists.
+func (s *Snapshot) addToken(d TokenDef) {
+	e := &tokenEntry{def: d, owner: -1}
+	switch d.Kind {
+	case TokenPersonal:
+		e.owner, _ = s.memberIndex(d.MemberID)
+	case TokenTeam:
+		if i, ok := s.teamByID[d.TeamID]; ok {
+			e.owner = i
 		}
 	}
+	if (d.Kind == TokenPersonal || d.Kind == TokenTeam) && e.owner < 0 {
+		return
+	}
+	s.tokens[d.Hash] = e
+	s.tokenByID[d.ID] = d.Hash
+}
+
+// tokenSubject returns the subject a token acts as, or nil when its owner
+// is gone.
+func (s *Snapshot) tokenSubject(e *tokenEntry) *subject {
+	switch e.def.Kind {
+	case TokenPersonal:
+		if m := s.members[e.owner]; m != nil {
+			return &m.sub
+		}
+		return nil
+	case TokenTeam:
+		return &s.teams[e.owner].sub
+	case TokenOrganization:
+		role := e.def.Role
+		if role == "" {
+			role = s.settings.DefaultRole // a token given no role holds the default one
+		}
+		return s.orgTokens[s.roles[s.roleOrDefault(role)].id]
+	case TokenSCIM:
+		return &s.scim
+	}
+	return nil
+}
+
+// memberIndex returns the index of the live member with id.
+func (s *Snapshot) memberIndex(id string) (int32, bool) {
+	i, ok := s.newMemberByID[id]
+	if !ok {
+		i, ok = s.memberByID[id]
+	}
+	if !ok || s.members[i] == nil || s.members[i].def.ID != id {
+		return -1, false
+	}
+	return i, true
+}
+
+// memberNamed returns the index of the live member called userName.
+func (s *Snapshot) memberNamed(userName string) (int32, bool) {
+	key := FoldName(userName)
+	i, ok := s.newMemberByName[key]
+	if !ok {
+		i, ok = s.memberByName[key]
+	}
+	if !ok || s.members[i] == nil || FoldName(s.members[i].def.UserName) != key {
+		return -1, false
+	}
+	return i, true
 }

@@ -48,7 +48,9 @@ func RunTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"every write appends one change-log row and its audit events", testChangeLogAndAudit},
 		{"concurrent writes get gapless revisions in commit order", testConcurrentRevisions},
 		{"audit events cannot be rewritten", testAuditAppendOnly},
+		{"audit events filter by actor id or name and time, and page backwards", testAuditFilters},
 		{"bootstrap creates the first organization and an admin token once", testBootstrap},
+		{"deltas of the change log bring a snapshot where a rebuild would", testDeltas},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -790,5 +792,179 @@ func testBootstrap(t *testing.T, s *directory.Store) {
 	again, secret, err := s.Bootstrap(ctx, "default")
 	if err != nil || again.ID != "" || secret != "" {
 		t.Errorf("second Bootstrap = %q, %q, %v; want nothing done", again.ID, secret, err)
+	}
+}
+
+func testAuditFilters(t *testing.T, s *directory.Store) {
+	o := mustOrg(t, s, "acme")
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := start
+	s.SetClock(func() time.Time { return now })
+	bot := directory.NewContextWithActor(context.Background(), directory.Actor{Type: "token", ID: "tok-9", Name: `organization token "ci"`})
+	for i := range 5 {
+		now = start.Add(time.Duration(i) * time.Minute)
+		must(t, s.RecordEvent(bot, o.ID, authz.ActionUserLogin, "member", fmt.Sprint(i), fmt.Sprint(i), nil))
+	}
+	targets := func(f directory.AuditFilter) []string {
+		t.Helper()
+		events, err := s.AuditEvents(ctx, o.ID, f)
+		must(t, err)
+		var got []string
+		for _, e := range events {
+			got = append(got, e.TargetID)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		name string
+		f    directory.AuditFilter
+		want []string
+	}{
+		{"by actor id", directory.AuditFilter{Actor: "tok-9"}, []string{"4", "3", "2", "1", "0"}},
+		{"by actor name", directory.AuditFilter{Actor: `organization token "ci"`}, []string{"4", "3", "2", "1", "0"}},
+		{"by a name nobody has", directory.AuditFilter{Actor: "ci"}, nil},
+		{"in [since, until)", directory.AuditFilter{Actor: "tok-9", Since: start.Add(time.Minute), Until: start.Add(3 * time.Minute)}, []string{"2", "1"}},
+		{"with a limit", directory.AuditFilter{Actor: "tok-9", Limit: 2}, []string{"4", "3"}},
+	} {
+		if diff := cmp.Diff(tc.want, targets(tc.f)); diff != "" {
+			t.Errorf("%s: targets (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	var paged []string
+	f := directory.AuditFilter{Actor: "tok-9", Limit: 2}
+	for {
+		events, err := s.AuditEvents(ctx, o.ID, f)
+		must(t, err)
+		if len(events) == 0 {
+			break
+		}
+		for _, e := range events {
+			paged = append(paged, e.TargetID)
+		}
+		f.Before = events[len(events)-1].ID
+	}
+	if diff := cmp.Diff([]string{"4", "3", "2", "1", "0"}, paged); diff != "" {
+		t.Errorf("paging backwards by id (-want +got):\n%s", diff)
+	}
+}
+
+// testDeltas makes writes of every kind a delta carries and checks, after
+// each, that the snapshot updated by Delta and Apply decides exactly as one
+// compiled from the whole Model; and that a team change asks for a reload.
+func testDeltas(t *testing.T, s *directory.Store) {
+	o := mustOrg(t, s, "acme")
+	team, _, err := s.CreateTeam(ctx, o.ID, directory.Team{Name: "platform"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := s.Model(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := authz.Compile(model)
+	var ann, bob directory.Member
+	var annToken string
+	steps := []struct {
+		name  string
+		write func() error
+	}{
+		{"members are created", func() (err error) {
+			ann, _, err = s.CreateMember(ctx, o.ID, directory.Member{UserName: "ann", Active: true})
+			if err == nil {
+				bob, _, err = s.CreateMember(ctx, o.ID, directory.Member{UserName: "bob", Active: true})
+			}
+			return err
+		}},
+		{"members join a team", func() error {
+			_, err := s.AddTeamMembers(ctx, o.ID, team.ID, []directory.TeamMembership{{MemberID: ann.ID, Role: authz.TeamAdmin}, {MemberID: bob.ID}})
+			return err
+		}},
+		{"a team is granted a stack", func() error {
+			_, err := s.SetGrant(ctx, o.ID, directory.Grant{PrincipalType: authz.PrincipalTeam, PrincipalID: team.ID, EntityType: authz.EntityStack, EntityID: "web", Level: authz.LevelWrite})
+			return err
+		}},
+		{"a member is granted an environment", func() error {
+			_, err := s.SetGrant(ctx, o.ID, directory.Grant{PrincipalType: authz.PrincipalMember, PrincipalID: bob.ID, EntityType: authz.EntityEnvironment, EntityID: "prod", Level: authz.LevelOpen})
+			return err
+		}},
+		{"a member leaves the team", func() error {
+			_, err := s.RemoveTeamMembers(ctx, o.ID, team.ID, []string{bob.ID})
+			return err
+		}},
+		{"a member becomes admin and a personal token is made", func() (err error) {
+			if _, err = s.SetMemberRole(ctx, o.ID, ann.ID, authz.RoleAdmin); err == nil {
+				_, annToken, _, err = s.CreateToken(ctx, o.ID, directory.NewToken{Kind: authz.TokenPersonal, Name: "laptop", MemberID: ann.ID})
+			}
+			return err
+		}},
+		{"a grant is removed and a member deleted", func() error {
+			if _, err := s.RemoveGrant(ctx, o.ID, directory.Grant{PrincipalType: authz.PrincipalTeam, PrincipalID: team.ID, EntityType: authz.EntityStack, EntityID: "web"}); err != nil {
+				return err
+			}
+			_, err := s.DeleteMember(ctx, o.ID, ann.ID)
+			return err
+		}},
+	}
+	scopes := []authz.Scope{}
+	for _, n := range []struct {
+		name string
+		t    authz.EntityType
+	}{{"team:update", authz.EntityOrg}, {"stack:write", authz.EntityStack}, {"stack:delete", authz.EntityStack}, {"environment:open", authz.EntityEnvironment}} {
+		sc, _ := authz.LookupScope(n.name, n.t)
+		scopes = append(scopes, sc)
+	}
+	entities := []authz.Entity{{}, {Type: authz.EntityStack, ID: "web"}, {Type: authz.EntityEnvironment, ID: "prod"}}
+	for _, step := range steps {
+		if err := step.write(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		d, err := s.Delta(ctx, o.ID, snap.Revision())
+		if err != nil || d == nil {
+			t.Fatalf("%s: Delta = %v, %v; want a delta", step.name, d, err)
+		}
+		next, ok := snap.Apply(d)
+		if !ok {
+			t.Fatalf("%s: Apply refused", step.name)
+		}
+		m, err := s.Model(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := authz.Compile(m)
+		if next.Revision() != want.Revision() {
+			t.Errorf("%s: delta revision %d, model revision %d", step.name, next.Revision(), want.Revision())
+		}
+		for _, who := range []string{"ann", "bob"} {
+			got, okGot := next.MemberByUserName(who)
+			exp, okExp := want.MemberByUserName(who)
+			if okGot != okExp {
+				t.Errorf("%s: member %s resolves %v after the delta, %v after a rebuild", step.name, who, okGot, okExp)
+				continue
+			}
+			for _, sc := range scopes {
+				for _, e := range entities {
+					if authz.CheckEntity(sc, e) != nil {
+						continue
+					}
+					if a, b := next.Decide(got, sc, e), want.Decide(exp, sc, e); a != b {
+						t.Errorf("%s: %s %s on %+v: %v after the delta, %v after a rebuild", step.name, who, sc, e, a, b)
+					}
+				}
+			}
+		}
+		if annToken != "" {
+			_, st1 := next.Token(directory.HashToken(annToken), time.Now())
+			_, st2 := want.Token(directory.HashToken(annToken), time.Now())
+			if st1 != st2 {
+				t.Errorf("%s: ann's token is %v after the delta, %v after a rebuild", step.name, st1, st2)
+			}
+		}
+		snap = next
+	}
+	if _, _, err := s.CreateTeam(ctx, o.ID, directory.Team{Name: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.Delta(ctx, o.ID, snap.Revision()); err != nil || d != nil {
+		t.Errorf("Delta after a team was created = %v, %v; want nil: a reload", d, err)
 	}
 }
