@@ -135,7 +135,7 @@ func compareSnapshots(t *testing.T, step string, m *authz.Model, applied, compil
 		t.Errorf("%s: revision %d, want %d", step, applied.Revision(), compiled.Revision())
 	}
 	type pair struct {
-		name     string
+		name      string
 		got, want authz.Principal
 	}
 	var pairs []pair
