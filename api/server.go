@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/authz"
@@ -39,6 +40,10 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	routes  []string // every pattern registered, in order
+
+	openapiOnce sync.Once
+	openapiDoc  []byte
+	openapiErr  error
 }
 
 // New returns a Server with every route registered.
@@ -70,6 +75,7 @@ func New(cfg Config) *Server {
 	s.routeRoles()
 	s.routeTokens()
 	s.routeAudit()
+	s.routeOpenAPI()
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.observe(s.mux)
 	return s
