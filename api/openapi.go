@@ -6,8 +6,8 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 )
 

@@ -1,7 +1,5 @@
 package api
 
-
-
 // routeDocs documents every route of the API; a test keeps it and the route
 // table equal.
 var routeDocs = map[string]routeDoc{
@@ -21,4 +19,3 @@ var routeDocs = map[string]routeDoc{
 		}{}, Response: introspection{},
 	},
 }
-
