@@ -37,7 +37,7 @@ type checkPrincipal struct {
 }
 
 type checkEntity struct {
-	Type authz.EntityType `json:"type"`
+	Type authz.EntityType  `json:"type"`
 	ID   string            `json:"id"`
 	Tags map[string]string `json:"tags"`
 }
@@ -289,4 +289,3 @@ func describeToken(snap *authz.Snapshot, hash string) introspection {
 	}
 	return out
 }
-
