@@ -143,7 +143,7 @@ type process struct {
 // stdout returns what the process has printed on stdout. The process writes
 // the file itself, so whatever it printed before logging that it listens is
 // there once ready returns.
-func (p *process) stdout(t *testing.T) string {
+func (p *process) stdout(t testing.TB) string {
 	b, err := os.ReadFile(p.out)
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func (p *process) stdout(t *testing.T) string {
 }
 
 // start runs gatehouse serve on a free loopback port in dir.
-func start(t *testing.T, dir string, args ...string) *process {
+func start(t testing.TB, dir string, args ...string) *process {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {
@@ -181,7 +181,7 @@ func start(t *testing.T, dir string, args ...string) *process {
 }
 
 // readLog watches the JSON log for the listening address.
-func (p *process) readLog(t *testing.T, r io.Reader) {
+func (p *process) readLog(t testing.TB, r io.Reader) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		var line struct{ Msg, Addr string }
