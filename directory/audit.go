@@ -63,6 +63,7 @@ func (s *Store) RecordEvent(ctx context.Context, orgID string, action authz.Acti
 type AuditFilter struct {
 	Since, Until time.Time // occurred_at in [Since, Until)
 	ActorID      string
+	Actor        string // matches the actor's id or its name exactly
 	Action       authz.Action
 	TargetID     string
 	Before       string // an event id: page backwards from it (exclusive)
@@ -82,6 +83,10 @@ func (s *Store) AuditEvents(ctx context.Context, orgID string, f AuditFilter) ([
 	}
 	if f.ActorID != "" {
 		add("actor_id = ?", f.ActorID)
+	}
+	if f.Actor != "" {
+		where = append(where, "(actor_id = ? OR actor_name = ?)")
+		args = append(args, f.Actor, f.Actor)
 	}
 	if f.Action != "" {
 		add("action = ?", string(f.Action))
