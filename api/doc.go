@@ -16,4 +16,119 @@
 // response), one structured log line, Prometheus metrics labelled by route
 // pattern (never by raw path, so label cardinality stays bounded), and a body
 // size limit.
+//
+// # Management API: organization, members, teams, roles
+//
+// Every route is under /api/orgs/{org} and needs a token of that
+// organization. Lists answer {"<plural>": [...]}; paged ones take ?limit=
+// (1 to 1000, 100 by default) and ?after= (an id) and add next_cursor, the
+// id to pass as ?after=, while more may follow. A {member} is an id or a
+// userName, a {team} or {role} an id or a name, in any letter case. Teams
+// and custom roles carry a version, shown as their ETag; PATCH and PUT take
+// it as If-Match and answer 412 when it is stale. Writes answer with
+// X-Gatehouse-Revision, to pass as min_revision to a check. The scope each
+// endpoint needs, and why where the catalogue does not say:
+//
+//   - GET the organization: any token of it. Its settings decide who may do
+//     what, so everyone may read them.
+//   - PATCH settings: organization:update. Making Admin the default role,
+//     or ceasing to, also needs org_member:set_admin: it would make every
+//     newcomer an admin. Base permissions take only the levels the catalogue
+//     gives them (stacks none/read/write; environments none/read/open/write;
+//     insights accounts none/read/write/admin).
+//   - GET members, GET a member (with their teams and team role):
+//     org_member:read. PATCH a member's role: org_member:update, plus
+//     org_member:set_admin to give or take away Admin. DELETE a member:
+//     org_member:delete, plus org_member:set_admin when the member is an
+//     admin (removing one takes Admin away).
+//   - Teams: GET the list team:list; POST team:create (the
+//     members_can_create_teams toggle is in the engine); GET one, its
+//     members, roles and grants team:read; PATCH team:update; DELETE
+//     team:delete. A member who creates a team becomes its admin; otherwise a
+//     member let in by the toggle could not fill the team.
+//   - Team members (PUT, DELETE): team:update, or being an admin of that
+//     team. When the team holds the Admin role, joining or leaving it makes
+//     or unmakes an admin, so org_member:set_admin is needed as well: neither
+//     team:update nor team adminship may be a way around it. A caller with
+//     neither right is refused before learning whether the team exists.
+//   - Team role assignments (PUT, DELETE): role:update and team:update
+//     together; being team admin is not enough. The Admin role also needs
+//     org_member:set_admin.
+//   - Team grants (PUT, DELETE): team:update, or being an admin of that team
+//     (team admins may always manage their team's grants).
+//   - Member grants: GET org_member:read. PUT and DELETE org_member:update,
+//     or the entity's own access scope: stack_access:update on that stack,
+//     insights_account_access:update on that insights account. Environments
+//     have no access scope in the catalogue, so only org_member:update. The
+//     API knows an entity by type and id only, so rules matching tags do not
+//     count here.
+//   - Custom roles: GET role:read (the list starts with the three built-in
+//     roles, marked builtin, with their organization scopes; Admin's
+//     entity access shows as rules); POST role:create; PUT role:update
+//     (a whole replacement); DELETE role:delete. permission_set (read_only,
+//     standard, billing) is stored as its scopes, united with scopes.
+//     Built-in roles cannot be changed or deleted (400).
+//
+// An unknown role given to assign is bad input (400), while a role, team or
+// member named by the path of the resource itself is missing (404).
+//
+// # Management API: tokens and the audit log
+//
+// Tokens come in four families, each with GET (list), POST (create) and
+// DELETE .../{id} (revoke):
+//
+//   - /tokens, organization tokens: org_token:read, org_token:create,
+//     org_token:delete. The engine withholds create and delete from every
+//     organization token, Admin ones included, so a leaked token cannot mint
+//     its successors. The role (a built-in id, or a custom role's id or
+//     name; the default role when left out) may hold no organization scope
+//     the creator lacks, so minting a token never raises one's rights. Entity
+//     rules of custom roles are not compared.
+//   - /teams/{team}/tokens: team:list_tokens, team:create_token,
+//     team:delete_token, or being an admin of that team. A caller with
+//     neither is refused before learning whether the team exists.
+//   - /me/tokens, personal tokens: no scope; the caller must act for an
+//     active member (a personal token) and sees and revokes only their own.
+//     Other callers get 403 saying personal tokens belong to members.
+//   - /scim/tokens: scim:read, scim:update (the catalogue has no
+//     scim:create), scim:delete.
+//
+// POST takes {"name", "description", "role" (organization tokens only),
+// "expires_in_seconds" or "expires_at" (RFC 3339)} and answers 201 with the
+// token and, once only, its secret as "token" (Cache-Control: no-store).
+// Lists never show secrets, include deleted tokens, and mark each token's
+// status: active, expired or deleted. DELETE answers 204 once this replica's
+// engine has dropped the token, so its next use gets 401. Names may not hold
+// control characters; uniqueness (deleted tokens included) and the two-year
+// cap are the store's (409, 400).
+//
+// GET /audit needs audit_logs:read and answers {"events": [...], "next"},
+// newest first. It filters by since and until (RFC 3339; since inclusive,
+// until exclusive), actor (an actor's id, or its name exactly as recorded,
+// such as organization token "ci"), event (an action name; an unknown one
+// is refused with the list of known ones) and target (a target id), and
+// pages with limit (1 to 1000, 100 by default) and after, the next of the
+// page before; next is present only when older events exist. Unknown
+// parameters are refused, so a misspelt filter cannot select everything.
+//
+// GET /audit/export needs audit_logs:export, takes the same filters (not
+// limit or after) and ?format=json|csv|cef (json by default), and streams
+// every matching event, newest first, as an attachment:
+//
+//   - json: JSON Lines (application/x-ndjson), one event per line in the
+//     shape of GET /audit, so exports of any size can be read line by line.
+//   - csv: RFC 4180 with a header row, CRLF line ends; details are compact
+//     JSON. A cell starting with = + - @ tab or CR gets a leading
+//     apostrophe, so spreadsheets do not run it as a formula.
+//   - cef: CEF:0|Gatehouse|Gatehouse|<version>|<action>|<action in words:
+//     target name>|<severity>|rt externalId act suid suser cs1..cs6 (actor
+//     type, target type, id and name, request id, details) src cn1
+//     (revision). Header fields escape \ and | and turn line breaks into
+//     spaces; extension values escape \ and = and write line breaks as \n
+//     and \r. Severity is 7 for refusals and failures, 5 for changes to
+//     access (deletions, removals, roles, tokens, grants, policies, issuers,
+//     SAML and settings), 3 otherwise.
+//
+// The store is read 1000 events at a time. A failure once streaming has
+// begun aborts the connection, so a cut export never looks complete.
 package api

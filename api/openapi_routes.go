@@ -1,5 +1,7 @@
 package api
 
+import "net/http"
+
 // routeDocs documents every route of the API; a test keeps it and the route
 // table equal.
 var routeDocs = map[string]routeDoc{
@@ -17,5 +19,84 @@ var routeDocs = map[string]routeDoc{
 		Request: struct {
 			Token string `json:"token"`
 		}{}, Response: introspection{},
+	},
+	"GET /api/orgs/{org}/tokens": {
+		Summary: "List organization tokens, deleted ones included and marked; never their secrets",
+		Scopes:  "org_token:read",
+		Response: struct {
+			Tokens []tokenView `json:"tokens"`
+		}{},
+	},
+	"POST /api/orgs/{org}/tokens": {
+		Summary: "Create an organization token; the answer shows its secret, once",
+		Scopes:  "org_token:create (never held by organization tokens, Admin ones included); the role may hold no organization scope the caller lacks",
+		Request: newTokenRequest{}, Response: tokenView{}, Status: http.StatusCreated,
+	},
+	"DELETE /api/orgs/{org}/tokens/{id}": {
+		Summary: "Revoke an organization token at once",
+		Scopes:  "org_token:delete (never held by organization tokens)",
+		Status:  http.StatusNoContent,
+	},
+	"GET /api/orgs/{org}/teams/{team}/tokens": {
+		Summary: "List the tokens of a team ({team} is an id or a name), deleted ones included and marked; never their secrets",
+		Scopes:  "team:list_tokens, or being an admin of the team",
+		Response: struct {
+			Tokens []tokenView `json:"tokens"`
+		}{},
+	},
+	"POST /api/orgs/{org}/teams/{team}/tokens": {
+		Summary: "Create a token of a team ({team} is an id or a name); the answer shows its secret, once",
+		Scopes:  "team:create_token, or being an admin of the team",
+		Request: newTokenRequest{}, Response: tokenView{}, Status: http.StatusCreated,
+	},
+	"DELETE /api/orgs/{org}/teams/{team}/tokens/{id}": {
+		Summary: "Revoke a token of a team ({team} is an id or a name) at once",
+		Scopes:  "team:delete_token, or being an admin of the team",
+		Status:  http.StatusNoContent,
+	},
+	"GET /api/orgs/{org}/me/tokens": {
+		Summary: "List the caller's own personal tokens, deleted ones included and marked; never their secrets",
+		Scopes:  "a personal token: the caller must act for an active member",
+		Response: struct {
+			Tokens []tokenView `json:"tokens"`
+		}{},
+	},
+	"POST /api/orgs/{org}/me/tokens": {
+		Summary: "Create a personal token of the caller's; the answer shows its secret, once",
+		Scopes:  "a personal token: the caller must act for an active member",
+		Request: newTokenRequest{}, Response: tokenView{}, Status: http.StatusCreated,
+	},
+	"DELETE /api/orgs/{org}/me/tokens/{id}": {
+		Summary: "Revoke a personal token of the caller's at once",
+		Scopes:  "a personal token: the caller must act for an active member, and own the token",
+		Status:  http.StatusNoContent,
+	},
+	"GET /api/orgs/{org}/scim/tokens": {
+		Summary: "List the organization's SCIM tokens, deleted ones included and marked; never their secrets",
+		Scopes:  "scim:read",
+		Response: struct {
+			Tokens []tokenView `json:"tokens"`
+		}{},
+	},
+	"POST /api/orgs/{org}/scim/tokens": {
+		Summary: "Create a SCIM token of the organization; the answer shows its secret, once",
+		Scopes:  "scim:update",
+		Request: newTokenRequest{}, Response: tokenView{}, Status: http.StatusCreated,
+	},
+	"DELETE /api/orgs/{org}/scim/tokens/{id}": {
+		Summary: "Revoke a SCIM token of the organization at once",
+		Scopes:  "scim:delete",
+		Status:  http.StatusNoContent,
+	},
+	"GET /api/orgs/{org}/audit": {
+		Summary:  "One page of the audit log, newest first; next is the cursor to pass as after for older events",
+		Scopes:   "audit_logs:read",
+		Response: auditPage{},
+		Query:    []string{"since", "until", "actor", "event", "target", "limit", "after"},
+	},
+	"GET /api/orgs/{org}/audit/export": {
+		Summary: "Stream every matching audit event as an attachment: JSON Lines (json, the default), CSV or CEF",
+		Scopes:  "audit_logs:export",
+		Query:   []string{"format", "since", "until", "actor", "event", "target"},
 	},
 }
