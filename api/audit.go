@@ -35,7 +35,7 @@ func (s *Server) routeAudit() {
 // present, is the cursor to pass as ?after= for the older events.
 type auditPage struct {
 	Events []directory.AuditEvent `json:"events"`
-	Next   string                 `json:"next,omitempty"`
+	Next   string                 `json:"next_cursor,omitempty"`
 }
 
 // listAudit answers one page of the events matching the query's filters.

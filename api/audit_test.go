@@ -67,7 +67,7 @@ func TestAuditLogFilters(t *testing.T) {
 			}
 			var page struct {
 				Events []auditEvent
-				Next   *string
+				Next   *string `json:"next_cursor"`
 			}
 			res.decode(t, &page)
 			var targets []string

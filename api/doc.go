@@ -102,7 +102,7 @@
 // control characters; uniqueness (deleted tokens included) and the two-year
 // cap are the store's (409, 400).
 //
-// GET /audit needs audit_logs:read and answers {"events": [...], "next"},
+// GET /audit needs audit_logs:read and answers {"events": [...], "next_cursor"},
 // newest first. It filters by since and until (RFC 3339; since inclusive,
 // until exclusive), actor (an actor's id, or its name exactly as recorded,
 // such as organization token "ci"), event (an action name; an unknown one

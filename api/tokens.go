@@ -103,7 +103,7 @@ func (s *Server) scimTokenOwner(r *http.Request, c *caller, op tokenOp) (tokenOw
 func (s *Server) teamTokenOwner(r *http.Request, c *caller, op tokenOp) (tokenOwner, error) {
 	sc := teamTokenScopes[op]
 	allowed := c.snap.Decide(c.principal, sc, authz.Entity{})
-	team, err := s.tokenTeam(r, c, r.PathValue("team"))
+	team, err := s.team(r.Context(), c, r.PathValue("team"))
 	if err != nil && (allowed || directory.ErrorCode(err) != directory.NotFound) {
 		return tokenOwner{}, err
 	}
@@ -111,15 +111,6 @@ func (s *Server) teamTokenOwner(r *http.Request, c *caller, op tokenOp) (tokenOw
 		return tokenOwner{}, s.refuse(r, c, sc, authz.Entity{})
 	}
 	return tokenOwner{kind: authz.TokenTeam, teamID: team.ID}, nil
-}
-
-// tokenTeam returns the team whose id or name is ref.
-func (s *Server) tokenTeam(r *http.Request, c *caller, ref string) (directory.Team, error) {
-	team, err := s.store.Team(r.Context(), c.snap.OrgID(), ref)
-	if directory.ErrorCode(err) == directory.NotFound {
-		team, err = s.store.TeamByName(r.Context(), c.snap.OrgID(), ref)
-	}
-	return team, err
 }
 
 // personalTokenOwner lets a member manage their own personal tokens, and
@@ -282,32 +273,24 @@ func (s *Server) tokenRole(r *http.Request, c *caller, ref string) (authz.RoleID
 	return id, nil
 }
 
-// roleScopes returns the id and organization scopes of the role ref names.
+// roleScopes returns the id and organization scopes of the role ref names:
+// a built-in role, a custom role's id or name, or the default role when ref
+// is empty.
 func (s *Server) roleScopes(r *http.Request, c *caller, ref string) (authz.RoleID, authz.ScopeSet, error) {
 	if ref == "" {
 		ref = string(c.snap.Settings().DefaultRole)
 	}
-	if id := authz.RoleID(strings.ToLower(ref)); id.Builtin() {
-		scopes, _ := authz.BuiltinRoleScopes(id)
-		return id, scopes, nil
-	}
-	roles, err := s.store.Roles(r.Context(), c.snap.OrgID())
+	v, err := s.assignableRole(r.Context(), c.snap.OrgID(), ref)
 	if err != nil {
 		return "", authz.ScopeSet{}, err
 	}
-	for _, role := range roles {
-		if role.ID == ref || authz.FoldName(role.Name) == authz.FoldName(ref) {
-			var set authz.ScopeSet
-			for _, name := range role.Scopes {
-				if sc, ok := authz.LookupScope(name, authz.EntityOrg); ok {
-					set.Add(sc)
-				}
-			}
-			return authz.RoleID(role.ID), set, nil
+	var set authz.ScopeSet
+	for _, name := range v.Scopes {
+		if sc, ok := authz.LookupScope(name, authz.EntityOrg); ok {
+			set.Add(sc)
 		}
 	}
-	return "", authz.ScopeSet{}, directory.Errorf(directory.Invalid,
-		"role %q is neither a built-in role (admin, member, billing_manager) nor a custom role of this organization", ref)
+	return authz.RoleID(v.ID), set, nil
 }
 
 // deleteToken revokes one of o's tokens at once: the engine drops it before
