@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -42,8 +43,15 @@ func (s *Server) routeOpenAPI() {
 // openAPI returns the OpenAPI 3 document of every documented route,
 // computed once.
 func (s *Server) openAPI() ([]byte, error) {
-	s.openapiOnce.Do(func() { s.openapiDoc, s.openapiErr = json.MarshalIndent(buildOpenAPI(routeDocs), "", "  ") })
+	s.openapiOnce.Do(func() { s.openapiDoc, s.openapiErr = json.MarshalIndent(buildOpenAPI(documentedRoutes()), "", "  ") })
 	return s.openapiDoc, s.openapiErr
+}
+
+// documentedRoutes returns the documentation of every route.
+func documentedRoutes() map[string]routeDoc {
+	all := maps.Clone(routeDocs)
+	maps.Copy(all, managementDocs)
+	return all
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)(\.\.\.)?\}`)

@@ -1,15 +1,10 @@
 package api
 
 import (
-	"maps"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/directory"
 )
-
-// The management routes of the organization, members, teams and roles
-// join the route documentation here, beside the handlers they describe.
-func init() { maps.Copy(routeDocs, managementDocs) }
 
 var (
 	paged        = []string{"limit", "after"}
@@ -18,6 +13,8 @@ var (
 	teamManagers = "team:update, or being an admin of the team"
 )
 
+// managementDocs documents the routes of the organization, its members,
+// teams and roles; documentedRoutes joins them to routeDocs.
 var managementDocs = map[string]routeDoc{
 	"GET /api/orgs/{org}": {
 		Summary: "Show the organization: id, name, revision and settings",
