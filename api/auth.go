@@ -149,7 +149,10 @@ func (s *Server) refuse(r *http.Request, c *caller, scope authz.Scope, e authz.E
 	if err := s.store.RecordEvent(r.Context(), c.snap.OrgID(), action, string(e.Type), e.ID, e.ID, details); err != nil {
 		s.log.WarnContext(r.Context(), "cannot audit a refusal", slog.Any("error", err))
 	}
-	return directory.Errorf(directory.Forbidden, "%s may not use %s: %s", c.principal, scope, why.Reason)
+	if !strings.Contains(why.Reason, scope.Name()) {
+		return directory.Errorf(directory.Forbidden, "%s may not use %s: %s", c.principal, scope, why.Reason)
+	}
+	return directory.Errorf(directory.Forbidden, "%s", why.Reason)
 }
 
 // touches throttles the recording of token use to once a minute per token,

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -30,6 +31,9 @@ type Follower struct {
 	log      *slog.Logger
 	interval time.Duration
 	wake     chan struct{}
+	// reload asks the next Sync to rebuild every organization from its
+	// whole model, as after a lost notification connection.
+	reload atomic.Bool
 }
 
 // NewFollower returns a follower that feeds engine from store, polling every
@@ -81,18 +85,24 @@ func (f *Follower) Sync(ctx context.Context) error {
 		return internal(err, "poll revisions")
 	}
 	have := f.engine.Revisions()
+	full := f.reload.Swap(false)
 	var fresh []*authz.Snapshot
 	for _, o := range rows {
 		rev, ok := have[o.ID]
 		delete(have, o.ID)
-		if ok && rev >= o.Revision {
+		if ok && rev >= o.Revision && !full {
 			continue
 		}
-		snap, err := f.update(ctx, o.ID, f.engine.Snapshot(o.ID))
+		cur := f.engine.Snapshot(o.ID)
+		if full {
+			cur = nil
+		}
+		snap, err := f.update(ctx, o.ID, cur)
 		if ErrorCode(err) == NotFound {
 			continue // deleted since the poll
 		}
 		if err != nil {
+			f.reload.CompareAndSwap(false, full) // try the full pass again
 			return err
 		}
 		fresh = append(fresh, snap)
@@ -140,7 +150,11 @@ func (f *Follower) listen() func() {
 	l := pq.NewListener(f.store.dsn, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventReconnected:
-			f.Wake() // notifications may have been lost while away
+			// Notifications were lost while away. The change log alone
+			// would do, but a full reload also heals anything a bug in
+			// applying deltas could have left behind.
+			f.reload.Store(true)
+			f.Wake()
 		case pq.ListenerEventConnectionAttemptFailed, pq.ListenerEventDisconnected:
 			f.log.Warn("change notifications interrupted; polling meanwhile", slog.Any("error", err))
 		}
