@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -136,20 +135,9 @@ func (e *env) allowedOnStack(t *testing.T, userName, scope, stack string, rev in
 // not empty, an If-Match header.
 func (e *env) doIfMatch(method, path, ifMatch, body string) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+e.admin)
+	var header map[string]string
 	if ifMatch != "" {
-		req.Header.Set("If-Match", ifMatch)
+		header = map[string]string{"If-Match": ifMatch}
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	return e.doWith(method, path, e.admin, body, header)
 }

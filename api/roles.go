@@ -148,15 +148,20 @@ func (b roleBody) role() (directory.Role, error) {
 	return directory.Role{Name: b.Name, Description: b.Description, Scopes: orgScopeNames(set), Rules: b.Rules}, nil
 }
 
+// decodeRole reads a role from the request body.
+func decodeRole(r *http.Request) (directory.Role, error) {
+	var body roleBody
+	if err := decodeJSON(r, &body); err != nil {
+		return directory.Role{}, err
+	}
+	return body.role()
+}
+
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err := s.authorize(r, c, scopeRoleCreate, authz.Entity{}); err != nil {
 		return err
 	}
-	var body roleBody
-	if err := decodeJSON(r, &body); err != nil {
-		return err
-	}
-	in, err := body.role()
+	in, err := decodeRole(r)
 	if err != nil {
 		return err
 	}
@@ -183,11 +188,7 @@ func (s *Server) replaceRole(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	var body roleBody
-	if err := decodeJSON(r, &body); err != nil {
-		return err
-	}
-	in, err := body.role()
+	in, err := decodeRole(r)
 	if err != nil {
 		return err
 	}

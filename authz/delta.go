@@ -127,14 +127,7 @@ func (s *Snapshot) applyEntities(changes []EntityChange) bool {
 			}
 		}
 		for _, g := range c.Grants {
-			a := access{kind: byMember, rank: rankOf(g.EntityType, g.Level)}
-			var found bool
-			if g.PrincipalType == PrincipalTeam {
-				a.kind = byTeam
-				a.idx, found = s.teamByID[g.PrincipalID]
-			} else {
-				a.idx, found = s.memberIndex(g.PrincipalID)
-			}
+			a, found := s.grantAccess(g)
 			if !found {
 				return false
 			}

@@ -481,15 +481,7 @@ func (s *Snapshot) compileEntities(m *Model) {
 		if !ok {
 			continue
 		}
-		a := access{kind: byMember, rank: rankOf(g.EntityType, g.Level)}
-		var found bool
-		if g.PrincipalType == PrincipalTeam {
-			a.kind = byTeam
-			a.idx, found = s.teamByID[g.PrincipalID]
-		} else {
-			a.idx, found = s.memberIndex(g.PrincipalID)
-		}
-		if found && a.rank > 0 {
+		if a, found := s.grantAccess(g); found && a.rank > 0 {
 			add(entityKey{t, g.EntityID}, a)
 		}
 	}
@@ -525,6 +517,20 @@ func (s *Snapshot) compileEntities(m *Model) {
 			s.entities[t][maphash.String(s.seeds[0], id)] = span{starts[n], starts[n+1], maphash.String(s.seeds[1], id)}
 		}
 	}
+}
+
+// grantAccess turns a grant into an access, and reports whether its
+// principal is in the snapshot.
+func (s *Snapshot) grantAccess(g GrantDef) (access, bool) {
+	a := access{kind: byMember, rank: rankOf(g.EntityType, g.Level)}
+	var found bool
+	if g.PrincipalType == PrincipalTeam {
+		a.kind = byTeam
+		a.idx, found = s.teamByID[g.PrincipalID]
+	} else {
+		a.idx, found = s.memberIndex(g.PrincipalID)
+	}
+	return a, found
 }
 
 // span is a range of Snapshot.accesses.

@@ -24,13 +24,9 @@ const (
 // something a delta cannot carry — teams, roles, team roles, groups,
 // settings — or are too many, and the caller should read the whole Model.
 func (s *Store) Delta(ctx context.Context, orgID string, from int64) (*authz.Delta, error) {
-	opts := &sql.TxOptions{ReadOnly: true}
-	if s.dialect == Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	tx, err := s.db.BeginTxx(ctx, opts)
+	tx, err := s.beginRead(ctx)
 	if err != nil {
-		return nil, internal(err, "begin read")
+		return nil, err
 	}
 	defer tx.Rollback()
 	r := deltaReader{modelReader{ctx: ctx, tx: tx, orgID: orgID}}

@@ -13,13 +13,9 @@ import (
 // organization. It reads in one read-only snapshot transaction, so the model
 // is exactly the state at the revision it carries.
 func (s *Store) Model(ctx context.Context, orgID string) (*authz.Model, error) {
-	opts := &sql.TxOptions{ReadOnly: true}
-	if s.dialect == Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	tx, err := s.db.BeginTxx(ctx, opts)
+	tx, err := s.beginRead(ctx)
 	if err != nil {
-		return nil, internal(err, "begin read")
+		return nil, err
 	}
 	defer tx.Rollback()
 	r := modelReader{ctx: ctx, tx: tx, orgID: orgID}
@@ -40,6 +36,18 @@ func (s *Store) Model(ctx context.Context, orgID string) (*authz.Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// beginRead starts a read-only transaction that sees one snapshot of the
+// database throughout: REPEATABLE READ on PostgreSQL; on SQLite every
+// transaction does, and a read-only one does not take the write lock.
+func (s *Store) beginRead(ctx context.Context) (*sqlx.Tx, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTxx(ctx, opts)
+	return tx, internal(err, "begin read")
 }
 
 // model converts settings to the engine's form.
