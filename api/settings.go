@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 
@@ -104,31 +105,37 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request, c *caller
 		return err
 	}
 	ctx, orgID := r.Context(), c.snap.OrgID()
-	org, err := s.store.Organization(ctx, orgID)
-	if err != nil {
-		return err
-	}
-	st := org.Settings
-	if err := p.apply(&st); err != nil {
-		return err
-	}
+	var defaultRole authz.RoleID
 	if p.DefaultRole != nil {
 		role, err := s.assignableRole(ctx, orgID, *p.DefaultRole)
 		if err != nil {
 			return err
 		}
-		st.DefaultRole = authz.RoleID(role.ID)
+		defaultRole = authz.RoleID(role.ID)
 	}
-	if (st.DefaultRole == authz.RoleAdmin) != (org.DefaultRole == authz.RoleAdmin) {
-		if err := s.authorize(r, c, scopeSetAdmin, authz.Entity{}); err != nil {
+	mayAdmin := c.snap.Decide(c.principal, scopeSetAdmin, authz.Entity{})
+	errNeedsSetAdmin := directory.Errorf(directory.Forbidden, "changing whether Admin is the default role needs org_member:set_admin")
+	_, rev, err := s.store.UpdateSettings(ctx, orgID, func(st *directory.Settings) error {
+		was := st.DefaultRole
+		if err := p.apply(st); err != nil {
 			return err
 		}
+		if defaultRole != "" {
+			st.DefaultRole = defaultRole
+		}
+		if (st.DefaultRole == authz.RoleAdmin) != (was == authz.RoleAdmin) && !mayAdmin {
+			return errNeedsSetAdmin
+		}
+		return nil
+	})
+	if errors.Is(err, errNeedsSetAdmin) {
+		return s.refuse(r, c, scopeSetAdmin, authz.Entity{}) // audited outside the transaction
 	}
-	rev, err := s.store.UpdateSettings(ctx, orgID, st)
 	if err != nil {
 		return err
 	}
-	if org, err = s.store.Organization(ctx, orgID); err != nil {
+	org, err := s.store.Organization(ctx, orgID)
+	if err != nil {
 		return err
 	}
 	return s.wrote(w, r, c, rev, http.StatusOK, org)

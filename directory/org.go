@@ -121,20 +121,29 @@ func (s *Store) Organizations(ctx context.Context) ([]Organization, error) {
 	return orgs, internal(err, "list organizations")
 }
 
-// UpdateSettings replaces an organization's settings.
-func (s *Store) UpdateSettings(ctx context.Context, orgID string, in Settings) (Revision, error) {
-	if err := validateSettings(in); err != nil {
-		return 0, err
-	}
-	return s.write(ctx, orgID, func(t *tx) error {
-		if err := t.checkRole(in.DefaultRole); err != nil {
-			return err
-		}
+// UpdateSettings changes an organization's settings by calling change with
+// the current ones inside the write transaction, so concurrent updates of
+// different fields cannot undo each other. change must not do I/O: it runs
+// while the organization's writes are held. It returns the settings as
+// written.
+func (s *Store) UpdateSettings(ctx context.Context, orgID string, change func(*Settings) error) (Settings, Revision, error) {
+	var in Settings
+	rev, err := s.write(ctx, orgID, func(t *tx) error {
 		var old Settings
 		if err := t.get(&old, `SELECT default_role, base_stack_level, base_environment_level, base_insights_level,
 			members_can_create_stacks, stack_admins_can_transfer, stack_admins_can_delete,
 			members_can_create_insights, members_can_create_teams FROM organizations WHERE id = ?`, orgID); err != nil {
 			return internal(err, "read settings")
+		}
+		in = old
+		if err := change(&in); err != nil {
+			return err
+		}
+		if err := validateSettings(in); err != nil {
+			return err
+		}
+		if err := t.checkRole(in.DefaultRole); err != nil {
+			return err
 		}
 		if old == in {
 			return nil
@@ -153,6 +162,10 @@ func (s *Store) UpdateSettings(ctx context.Context, orgID string, in Settings) (
 		t.audit(authz.ActionOrganizationSettingsChanged, "organization", orgID, "", map[string]Settings{"from": old, "to": in})
 		return nil
 	})
+	if err != nil {
+		return Settings{}, 0, err
+	}
+	return in, rev, nil
 }
 
 func validateSettings(in Settings) error {

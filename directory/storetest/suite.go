@@ -26,6 +26,7 @@ func RunTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"organizations are created with default settings and found by name in any case", testOrganizations},
 		{"organization names are unique in any letter case", testOrganizationConflict},
 		{"settings reject levels an entity type does not have", testSettingsValidation},
+		{"concurrent settings updates of different fields all land", testConcurrentSettings},
 		{"members round-trip their SCIM document and emails", testMemberRoundTrip},
 		{"a duplicate userName in any letter case is a conflict that writes nothing", testMemberDuplicate},
 		{"a member of a missing organization is not found and writes nothing", testMemberMissingOrg},
@@ -153,7 +154,7 @@ func testSettingsValidation(t *testing.T, s *directory.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := directory.DefaultSettings()
 			tc.change(&in)
-			_, err := s.UpdateSettings(ctx, o.ID, in)
+			_, _, err := s.UpdateSettings(ctx, o.ID, func(st *directory.Settings) error { *st = in; return nil })
 			wantCode(t, err, tc.code)
 			if err != nil {
 				return
@@ -164,6 +165,32 @@ func testSettingsValidation(t *testing.T, s *directory.Store) {
 				t.Errorf("settings (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func testConcurrentSettings(t *testing.T, s *directory.Store) {
+	o := mustOrg(t, s, "acme")
+	var wg sync.WaitGroup
+	for _, change := range []func(*directory.Settings){
+		func(x *directory.Settings) { x.MembersCanCreateTeams = true },
+		func(x *directory.Settings) { x.BaseStackLevel = authz.LevelRead },
+		func(x *directory.Settings) { x.StackAdminsCanDelete = false },
+		func(x *directory.Settings) { x.BaseEnvironmentLevel = authz.LevelOpen },
+	} {
+		wg.Go(func() {
+			_, _, err := s.UpdateSettings(ctx, o.ID, func(st *directory.Settings) error { change(st); return nil })
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.Organization(ctx, o.ID)
+	must(t, err)
+	want := directory.DefaultSettings()
+	want.MembersCanCreateTeams, want.BaseStackLevel, want.StackAdminsCanDelete, want.BaseEnvironmentLevel = true, authz.LevelRead, false, authz.LevelOpen
+	if diff := cmp.Diff(want, got.Settings); diff != "" {
+		t.Errorf("after concurrent updates of different fields (-want +got):\n%s", diff)
 	}
 }
 
