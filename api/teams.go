@@ -98,20 +98,13 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request, c *caller) e
 	if body.Description != nil {
 		in.Description = *body.Description
 	}
-	ctx, orgID := r.Context(), c.snap.OrgID()
-	tm, rev, err := s.store.CreateTeam(ctx, orgID, in)
+	var admins []string
+	if m, ok := c.snap.MemberOf(c.principal); ok {
+		admins = append(admins, m.ID) // a member who creates a team can manage it
+	}
+	tm, rev, err := s.store.CreateTeam(r.Context(), c.snap.OrgID(), in, admins...)
 	if err != nil {
 		return err
-	}
-	if m, ok := c.snap.MemberOf(c.principal); ok {
-		rev, err = s.store.AddTeamMembers(ctx, orgID, tm.ID, []directory.TeamMembership{{MemberID: m.ID, Role: authz.TeamAdmin}})
-		if err != nil {
-			// Leave no team behind that its creator cannot manage.
-			if _, undo := s.store.DeleteTeam(context.WithoutCancel(ctx), orgID, tm.ID); undo != nil {
-				s.log.WarnContext(ctx, "cannot remove a team left without its creator", "team", tm.ID, "error", undo)
-			}
-			return err
-		}
 	}
 	w.Header().Set("Location", "/api/orgs/"+c.snap.OrgName()+"/teams/"+tm.ID)
 	setETag(w, tm.Version)

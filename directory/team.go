@@ -37,14 +37,36 @@ type TeamMembership struct {
 const teamColumns = `id, name, description, COALESCE(group_id, '') AS group_id, version, created_at, updated_at`
 
 // CreateTeam adds a team. With GroupID set, the team is IdP-backed and
-// starts with the group's members.
-func (s *Store) CreateTeam(ctx context.Context, orgID string, tm Team) (Team, Revision, error) {
+// starts with the group's members; otherwise it starts with admins, the ids
+// of members who join it as team admins in the same transaction (its
+// creator, typically).
+func (s *Store) CreateTeam(ctx context.Context, orgID string, tm Team, admins ...string) (Team, Revision, error) {
 	if err := validateTeam(&tm); err != nil {
 		return Team{}, 0, err
 	}
+	admins = dedupe(admins)
+	if tm.GroupID != "" && len(admins) > 0 {
+		return Team{}, 0, Errorf(Invalid, "an IdP-backed team takes its members from its group")
+	}
 	tm.ID, tm.Version = newID(), 1
 	rev, err := s.write(ctx, orgID, func(t *tx) error {
-		return t.createTeam(&tm)
+		if err := t.createTeam(&tm); err != nil {
+			return err
+		}
+		if len(admins) == 0 {
+			return nil
+		}
+		if err := t.checkMembers(admins); err != nil {
+			return err
+		}
+		for _, id := range admins {
+			if _, err := t.exec(`INSERT INTO team_members (org_id, team_id, member_id, role) VALUES (?, ?, ?, ?)`,
+				t.orgID, tm.ID, id, authz.TeamAdmin); err != nil {
+				return internal(err, "add team admins")
+			}
+		}
+		t.changed("team_member", "add", tm.ID, admins...)
+		return nil
 	})
 	if err != nil {
 		return Team{}, 0, err

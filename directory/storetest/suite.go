@@ -38,6 +38,7 @@ func RunTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"deleting a group deletes its team with the team's grants", testGroupDelete},
 		{"team names are unique in any letter case", testTeamConflict},
 		{"team members carry a team role that can change", testTeamMembers},
+		{"a team is created with its admins in one write, or not at all", testTeamWithAdmins},
 		{"custom roles validate scopes and rules", testRoleValidation},
 		{"custom roles are assigned to teams and cannot be deleted while held", testRoleLifecycle},
 		{"grants are set, changed and removed", testGrants},
@@ -993,5 +994,24 @@ func testDeltas(t *testing.T, s *directory.Store) {
 	}
 	if d, err := s.Delta(ctx, o.ID, snap.Revision()); err != nil || d != nil {
 		t.Errorf("Delta after a team was created = %v, %v; want nil: a reload", d, err)
+	}
+}
+
+func testTeamWithAdmins(t *testing.T, s *directory.Store) {
+	o := mustOrg(t, s, "acme")
+	m, _, err := s.CreateMember(ctx, o.ID, directory.Member{UserName: "ann", Active: true})
+	must(t, err)
+	before := writes(t, s)
+	_, _, err = s.CreateTeam(ctx, o.ID, directory.Team{Name: "ghosts"}, m.ID, "no-such-member")
+	wantCode(t, err, directory.Invalid)
+	if after := writes(t, s); after != before {
+		t.Errorf("a refused team creation wrote rows: %s, before %s", after, before)
+	}
+	tm, _, err := s.CreateTeam(ctx, o.ID, directory.Team{Name: "platform"}, m.ID)
+	must(t, err)
+	got, err := s.TeamMembers(ctx, o.ID, tm.ID, directory.Page{})
+	must(t, err)
+	if diff := cmp.Diff([]directory.TeamMembership{{MemberID: m.ID, Role: authz.TeamAdmin}}, got); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
 	}
 }
