@@ -5,6 +5,11 @@ import "net/http"
 // routeDocs documents every route of the API; a test keeps it and the route
 // table equal.
 var routeDocs = map[string]routeDoc{
+	stackCreatedRoute: {
+		Summary: "Report that the caller created a stack: the creating identity (a personal token's member, a team token's team, or an organization token) gets Stack Admin on it",
+		Scopes:  "stack:create (the members_can_create_stacks toggle gives it to every member)",
+		Request: newStack{}, Response: creatorGrant{}, Status: http.StatusCreated,
+	},
 	healthRoute:  {Summary: "Report that the process is up", Response: map[string]string{}},
 	readyRoute:   {Summary: "Report whether this replica can serve: database reachable, migrations current (503 otherwise)", Response: readiness{}},
 	openAPIRoute: {Summary: "This document", Response: map[string]any{}},

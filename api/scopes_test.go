@@ -69,6 +69,9 @@ func TestManagementEndpointsNeedTheirScope(t *testing.T) {
 			path: func(f fixture) string { return "/members/" + member(f) + "/grants/insights_account/aws-1" }, body: map[string]string{"level": "read"},
 			rules: adminOf(authz.EntityInsightsAccount, "aws-1"), want: http.StatusOK, audited: authz.ActionAuthFailureCloudAccount},
 
+		{route: "POST /stacks", method: http.MethodPost,
+			path: func(fixture) string { return "/stacks" }, body: map[string]string{"id": unique("proj/stack")},
+			scopes: []string{"stack:create"}, want: http.StatusCreated},
 		{route: "GET /teams", method: http.MethodGet,
 			path: func(fixture) string { return "/teams" }, scopes: []string{"team:list"}, want: http.StatusOK},
 		{route: "POST /teams", method: http.MethodPost,

@@ -75,6 +75,7 @@ func New(cfg Config) *Server {
 	s.routeRoles()
 	s.routeTokens()
 	s.routeAudit()
+	s.routeStacks()
 	s.routeOpenAPI()
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.observe(s.mux)

@@ -203,6 +203,8 @@ func (sub *subject) holds(a access) bool {
 		return a.idx == sub.member
 	case byTeam:
 		return contains(sub.teams, a.idx)
+	case byToken:
+		return a.idx == sub.token
 	default:
 		return contains(sub.roles, a.idx)
 	}
@@ -401,6 +403,8 @@ func (s *Snapshot) explainEntity(p Principal, sc Scope, e Entity) Decision {
 			consider(a.rank, fmt.Sprintf("%s has a direct grant of %s on %s", sub.name, levelOf(t, a.rank), target))
 		case a.kind == byTeam && contains(sub.teams, a.idx):
 			consider(a.rank, fmt.Sprintf("team %s has %s on %s", s.teams[a.idx].def.Name, levelOf(t, a.rank), target))
+		case a.kind == byToken && a.idx == sub.token:
+			consider(a.rank, fmt.Sprintf("%s has a grant of %s on %s", sub.name, levelOf(t, a.rank), target))
 		}
 	}
 	if best < need {

@@ -55,11 +55,11 @@ func (s *Snapshot) Apply(d *Delta) (*Snapshot, bool) {
 	if len(d.Members) > 0 && !n.applyMembers(d.Members) {
 		return nil, false
 	}
+	if len(d.Tokens) > 0 {
+		n.applyTokens(d.Tokens) // before entities: a grant may name a token created with it
+	}
 	if len(d.Entities) > 0 && !n.applyEntities(d.Entities) {
 		return nil, false
-	}
-	if len(d.Tokens) > 0 {
-		n.applyTokens(d.Tokens)
 	}
 	return &n, true
 }
@@ -145,6 +145,7 @@ func (s *Snapshot) applyEntities(changes []EntityChange) bool {
 func (s *Snapshot) applyTokens(changes []TokenChange) {
 	s.tokens = maps.Clone(s.tokens)
 	s.tokenByID = maps.Clone(s.tokenByID)
+	s.tokenNum = maps.Clone(s.tokenNum)
 	for _, c := range changes {
 		if hash, ok := s.tokenByID[c.ID]; ok {
 			delete(s.tokens, hash)

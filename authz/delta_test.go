@@ -109,6 +109,11 @@ func TestApplyAgreesWithCompile(t *testing.T) {
 			m.Tokens = slices.DeleteFunc(m.Tokens, func(d authz.TokenDef) bool { return d.ID == "k-platform" })
 			return authz.Delta{Tokens: []authz.TokenChange{tokenChange(m, "k-new"), tokenChange(m, "k-platform")}}
 		}},
+		{"an organization token created with a grant on the stack it made", func(m *authz.Model) authz.Delta {
+			m.Tokens = append(m.Tokens, authz.TokenDef{ID: "k-robot", Name: "robot", Hash: "h-robot", Kind: authz.TokenOrganization, Role: authz.RoleMember})
+			m.Grants = append(m.Grants, authz.GrantDef{PrincipalType: authz.PrincipalToken, PrincipalID: "k-robot", EntityType: stack, EntityID: "ledger", Level: authz.LevelAdmin})
+			return authz.Delta{Tokens: []authz.TokenChange{tokenChange(m, "k-robot")}, Entities: []authz.EntityChange{entityChange(m, stack, "ledger")}}
+		}},
 		{"the same entity changes twice", func(m *authz.Model) authz.Delta {
 			m.Grants = slices.DeleteFunc(m.Grants, func(g authz.GrantDef) bool { return g.EntityID == "web" })
 			return authz.Delta{Entities: []authz.EntityChange{entityChange(m, stack, "web")}}
@@ -162,7 +167,7 @@ func compareSnapshots(t *testing.T, step string, m *authz.Model, applied, compil
 	for _, d := range m.Teams {
 		resolve("team "+d.ID, func(s *authz.Snapshot) (authz.Principal, bool) { return s.Team(d.ID) })
 	}
-	for _, h := range []string{"h-mia", "h-ivan", "h-platform", "h-new", "h-org-admin", "h-scim"} {
+	for _, h := range []string{"h-mia", "h-ivan", "h-platform", "h-new", "h-org-admin", "h-org-member", "h-robot", "h-scim"} {
 		resolve("token "+h, func(s *authz.Snapshot) (authz.Principal, bool) {
 			p, status := s.Token(h, now)
 			return p, status == authz.TokenLive

@@ -29,6 +29,7 @@ var (
 	ledger     = authz.Entity{Type: authz.EntityStack, ID: "ledger", Tags: map[string]string{"env": "production"}}
 	sandbox    = authz.Entity{Type: authz.EntityStack, ID: "sandbox", Tags: map[string]string{"env": "dev"}}
 	miaStack   = authz.Entity{Type: authz.EntityStack, ID: "mia-stack"}
+	ciStack    = authz.Entity{Type: authz.EntityStack, ID: "ci-stack"}
 	prodEnv    = authz.Entity{Type: authz.EntityEnvironment, ID: "prod-env", Tags: map[string]string{"env": "production", "team": "platform"}}
 	prodSolo   = authz.Entity{Type: authz.EntityEnvironment, ID: "prod-solo", Tags: map[string]string{"env": "production"}}
 	stagingEnv = authz.Entity{Type: authz.EntityEnvironment, ID: "staging-env", Tags: map[string]string{"env": "staging", "team": "platform"}}
@@ -129,6 +130,7 @@ func fixture() *authz.Model {
 			member("m-gus", env, "staging-env", authz.LevelOpen),
 			member("m-gus", ins, "gcp-lab", authz.LevelWrite),
 			member("m-mia", stack, "mia-stack", authz.LevelAdmin), // mia created it
+			{PrincipalType: authz.PrincipalToken, PrincipalID: "k-org-member", EntityType: stack, EntityID: "ci-stack", Level: authz.LevelAdmin}, // the ci token created it
 			member("m-ivan", stack, "web", authz.LevelAdmin),
 		},
 		Tokens: []authz.TokenDef{
@@ -451,6 +453,12 @@ var rules = []rule{
 		who: live("h-mia"), scope: stackScope("stack_access:update"), on: miaStack, want: true},
 	{name: "stack creator: another member holds only the base level on it",
 		who: member("m-tom"), scope: stackScope("stack:rename"), on: miaStack, want: false},
+	{name: "stack creator: an organization token that created a stack holds Stack Admin on it",
+		who: live("h-org-member"), scope: stackScope("stack:rename"), on: ciStack, want: true},
+	{name: "stack creator: another organization token of the same role does not",
+		who: live("h-org-old"), scope: stackScope("stack:rename"), on: ciStack, want: false},
+	{name: "stack creator: the token's grant is its own, not its role's members'",
+		who: member("m-mia"), scope: stackScope("stack:rename"), on: ciStack, want: false},
 
 	// Built-in roles.
 	{name: "Admin role: an org admin holds every organization scope",

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"fmt"
 	"hash/maphash"
 	"slices"
 	"strings"
@@ -97,6 +98,7 @@ const (
 	byMember accessKind = iota
 	byTeam
 	byRole
+	byToken // an organization token, on the stacks it created
 )
 
 type entityKey struct {
@@ -140,6 +142,7 @@ type subject struct {
 	name      string
 	inactive  bool
 	member    int32   // the member's index, or -1
+	token     int32   // an organization token's number (from 1), or 0
 	teams     []int32 // sorted team indices whose grants count
 	roles     []int32 // sorted role indices held
 	orgScopes ScopeSet
@@ -171,11 +174,14 @@ type teamEntry struct {
 	sub   subject
 }
 
-// tokenEntry is a live token; its subject is looked up at each use, so
-// that a member or team updated by a Delta is seen through its tokens.
+// tokenEntry is a live token. Personal and team tokens look their subject
+// up at each use, so that a member or team updated by a Delta is seen
+// through its tokens; an organization token has a subject of its own, its
+// role's with the grants it holds itself.
 type tokenEntry struct {
 	def   TokenDef
-	owner int32 // the member or team index of personal and team tokens
+	owner int32    // the member or team index of personal and team tokens
+	sub   *subject // organization tokens
 }
 
 // Snapshot is one organization's access model compiled for decisions. It is
@@ -214,6 +220,7 @@ type Snapshot struct {
 
 	tokens    map[string]*tokenEntry // by hash
 	tokenByID map[string]string      // id to hash
+	tokenNum  map[string]int32       // organization token id to its number, from 1
 
 	base        [numTypes]rank
 	toggled     ScopeSet // organization scopes the toggles give every member
@@ -262,8 +269,8 @@ func Compile(m *Model) *Snapshot {
 	s.compileMembers(m)
 	s.compileTeams(m)
 	s.compileSubjects()
-	s.compileEntities(m)
 	s.compileTokens(m.Tokens)
+	s.compileEntities(m)
 	return s
 }
 
@@ -524,10 +531,14 @@ func (s *Snapshot) compileEntities(m *Model) {
 func (s *Snapshot) grantAccess(g GrantDef) (access, bool) {
 	a := access{kind: byMember, rank: rankOf(g.EntityType, g.Level)}
 	var found bool
-	if g.PrincipalType == PrincipalTeam {
+	switch g.PrincipalType {
+	case PrincipalTeam:
 		a.kind = byTeam
 		a.idx, found = s.teamByID[g.PrincipalID]
-	} else {
+	case PrincipalToken:
+		a.kind = byToken
+		a.idx, found = s.tokenNum[g.PrincipalID]
+	default:
 		a.idx, found = s.memberIndex(g.PrincipalID)
 	}
 	return a, found
@@ -557,6 +568,7 @@ func (s *Snapshot) accessesOn(t int, id string) []access {
 func (s *Snapshot) compileTokens(defs []TokenDef) {
 	s.tokens = make(map[string]*tokenEntry, len(defs))
 	s.tokenByID = make(map[string]string, len(defs))
+	s.tokenNum = map[string]int32{}
 	for _, d := range defs {
 		s.addToken(d)
 	}
@@ -576,6 +588,21 @@ func (s *Snapshot) addToken(d TokenDef) {
 	if (d.Kind == TokenPersonal || d.Kind == TokenTeam) && e.owner < 0 {
 		return
 	}
+	if d.Kind == TokenOrganization {
+		role := d.Role
+		if role == "" {
+			role = s.settings.DefaultRole // a token given no role holds the default one
+		}
+		sub := *s.orgTokens[s.roles[s.roleOrDefault(role)].id]
+		n, ok := s.tokenNum[d.ID]
+		if !ok {
+			n = int32(len(s.tokenNum) + 1) // numbers are never reused
+			s.tokenNum[d.ID] = n
+		}
+		sub.token = n
+		sub.name = fmt.Sprintf("organization token %q", d.Name)
+		e.sub = &sub
+	}
 	s.tokens[d.Hash] = e
 	s.tokenByID[d.ID] = d.Hash
 }
@@ -592,11 +619,7 @@ func (s *Snapshot) tokenSubject(e *tokenEntry) *subject {
 	case TokenTeam:
 		return &s.teams[e.owner].sub
 	case TokenOrganization:
-		role := e.def.Role
-		if role == "" {
-			role = s.settings.DefaultRole // a token given no role holds the default one
-		}
-		return s.orgTokens[s.roles[s.roleOrDefault(role)].id]
+		return e.sub
 	case TokenSCIM:
 		return &s.scim
 	}

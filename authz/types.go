@@ -105,7 +105,13 @@ type PrincipalType string
 const (
 	PrincipalTeam   PrincipalType = "team"
 	PrincipalMember PrincipalType = "member"
+	// PrincipalToken is an organization token, which holds grants only on
+	// the stacks it created: a creator gets Stack Admin, and a stack made
+	// with an organization token was created by that token.
+	PrincipalToken PrincipalType = "token"
 )
 
 // Valid reports whether p is a principal type that can hold grants.
-func (p PrincipalType) Valid() bool { return p == PrincipalTeam || p == PrincipalMember }
+func (p PrincipalType) Valid() bool {
+	return p == PrincipalTeam || p == PrincipalMember || p == PrincipalToken
+}

@@ -121,6 +121,17 @@ func (t *tx) principalName(pt authz.PrincipalType, id string) (string, error) {
 	case authz.PrincipalTeam:
 		tm, err := t.team(id)
 		return tm.Name, err
+	case authz.PrincipalToken:
+		var tok Token
+		err := t.get(&tok, `SELECT `+tokenColumns+` FROM tokens WHERE org_id = ? AND id = ? AND deleted_at IS NULL`, t.orgID, id)
+		if err != nil {
+			return "", notFound(err, "token %q not found", id)
+		}
+		if tok.Kind != authz.TokenOrganization {
+			return "", Errorf(Invalid, "only organization tokens hold grants of their own; a %s token acts for its %s", tok.Kind,
+				map[authz.TokenKind]string{authz.TokenPersonal: "member", authz.TokenTeam: "team", authz.TokenSCIM: "identity provider"}[tok.Kind])
+		}
+		return tok.Name, nil
 	default:
 		m, err := t.member(id)
 		return m.UserName, err
@@ -129,7 +140,7 @@ func (t *tx) principalName(pt authz.PrincipalType, id string) (string, error) {
 
 func validateGrant(g *Grant) error {
 	if !g.PrincipalType.Valid() {
-		return Errorf(Invalid, "principal type %q is not one of team, member", g.PrincipalType)
+		return Errorf(Invalid, "principal type %q is not one of team, member, token", g.PrincipalType)
 	}
 	if g.PrincipalID == "" || g.EntityID == "" {
 		return Errorf(Invalid, "a grant names its principal and its entity")

@@ -190,6 +190,10 @@ func (s *Store) DeleteToken(ctx context.Context, orgID, tokenID string) (Revisio
 		if _, err := t.exec(`UPDATE tokens SET deleted_at = ? WHERE org_id = ? AND id = ?`, t.now, orgID, tokenID); err != nil {
 			return internal(err, "revoke token")
 		}
+		if _, err := t.exec(`DELETE FROM grants WHERE org_id = ? AND principal_type = ? AND principal_id = ?`,
+			orgID, authz.PrincipalToken, tokenID); err != nil {
+			return internal(err, "remove the token's grants")
+		}
 		t.changed("token", "delete", tokenID)
 		t.audit(tokenAction(tok, false), "token", tok.ID, tok.Name, map[string]any{"kind": tok.Kind})
 		return nil

@@ -43,6 +43,7 @@ func RunTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"custom roles are assigned to teams and cannot be deleted while held", testRoleLifecycle},
 		{"grants are set, changed and removed", testGrants},
 		{"a grant to a missing team is not found and writes nothing", testGrantMissingTeam},
+		{"organization tokens hold grants of their own until revoked", testTokenGrants},
 		{"tokens authenticate by secret within their organization only", testTokenAuthenticate},
 		{"token names stay taken after deletion", testTokenNames},
 		{"tokens expire and their lifetime is capped", testTokenExpiry},
@@ -1014,4 +1015,28 @@ func testTeamWithAdmins(t *testing.T, s *directory.Store) {
 	if diff := cmp.Diff([]directory.TeamMembership{{MemberID: m.ID, Role: authz.TeamAdmin}}, got); diff != "" {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
+}
+
+func testTokenGrants(t *testing.T, s *directory.Store) {
+	o := mustOrg(t, s, "acme")
+	robot, _, _, err := s.CreateToken(ctx, o.ID, directory.NewToken{Kind: authz.TokenOrganization, Name: "robot"})
+	must(t, err)
+	scim, _, _, err := s.CreateToken(ctx, o.ID, directory.NewToken{Kind: authz.TokenSCIM, Name: "okta"})
+	must(t, err)
+	grant := func(id string) error {
+		_, err := s.SetGrant(ctx, o.ID, directory.Grant{PrincipalType: authz.PrincipalToken, PrincipalID: id,
+			EntityType: authz.EntityStack, EntityID: "proj/robot", Level: authz.LevelAdmin})
+		return err
+	}
+	must(t, grant(robot.ID))
+	wantCode(t, grant(scim.ID), directory.Invalid)
+	wantCode(t, grant("no-such-token"), directory.NotFound)
+	_, err = s.DeleteToken(ctx, o.ID, robot.ID)
+	must(t, err)
+	left, err := s.Grants(ctx, o.ID, directory.GrantFilter{PrincipalType: authz.PrincipalToken})
+	must(t, err)
+	if len(left) != 0 {
+		t.Errorf("a revoked token keeps grants: %+v", left)
+	}
+	wantCode(t, grant(robot.ID), directory.NotFound)
 }
