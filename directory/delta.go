@@ -92,8 +92,9 @@ func (r deltaReader) touched(from, to int64) (touchedRows, bool, error) {
 				for _, id := range c.Refs {
 					members[id] = true
 				}
-			case "group_member":
-				// Mirrored by a team_member change when the group backs a team.
+			case "group", "group_member":
+				// Groups decide nothing themselves: what a group change does
+				// to its team is logged as team and team_member changes.
 			case "grant":
 				if len(c.Refs) == 0 {
 					return out, false, nil
