@@ -8,14 +8,24 @@ import (
 )
 
 // Delta is a set of changes to apply to a snapshot without compiling the
-// organization again: members created, changed or removed (with their team
-// memberships), entities whose grants changed, and tokens created or
-// revoked. Changes to teams, roles, team roles or settings need a Compile.
+// organization again: teams created or renamed and their role assignments,
+// members created, changed or removed (with their team memberships),
+// entities whose grants changed, and tokens created or revoked. Deleting a
+// team, and changes to roles or settings, need a Compile. When a team's
+// roles change, the delta must also carry every member of the team, whose
+// subjects hold the team's roles.
 type Delta struct {
 	Revision int64
+	Teams    []TeamChange
 	Members  []MemberChange
 	Entities []EntityChange
 	Tokens   []TokenChange
+}
+
+// TeamChange is a team as it now is, with every role assigned to it.
+type TeamChange struct {
+	Def   TeamDef
+	Roles []RoleID
 }
 
 // MemberChange is a member as it now is, or its removal when Def is nil.
@@ -52,6 +62,9 @@ func (s *Snapshot) Apply(d *Delta) (*Snapshot, bool) {
 	n := *s
 	n.revision = d.Revision
 	n.builtAt = time.Now()
+	if len(d.Teams) > 0 && !n.applyTeams(d.Teams) {
+		return nil, false
+	}
 	if len(d.Members) > 0 && !n.applyMembers(d.Members) {
 		return nil, false
 	}
@@ -62,6 +75,36 @@ func (s *Snapshot) Apply(d *Delta) (*Snapshot, bool) {
 		return nil, false
 	}
 	return &n, true
+}
+
+// applyTeams adds or updates teams. Member subjects are not touched here:
+// the delta carries the members whose teams changed.
+func (s *Snapshot) applyTeams(changes []TeamChange) bool {
+	s.teams = slices.Clone(s.teams)
+	s.teamByID = maps.Clone(s.teamByID)
+	s.teamByName = maps.Clone(s.teamByName)
+	for _, c := range changes {
+		var roles []int32
+		for _, id := range c.Roles {
+			ri, ok := s.roleIdx[id]
+			if !ok {
+				return false // a role newer than this snapshot
+			}
+			roles = append(roles, ri)
+		}
+		i, exists := s.teamByID[c.Def.ID]
+		if !exists {
+			i = int32(len(s.teams))
+			s.teams = append(s.teams, teamEntry{})
+			s.teamByID[c.Def.ID] = i
+		} else if old := FoldName(s.teams[i].def.Name); s.teamByName[old] == i {
+			delete(s.teamByName, old)
+		}
+		s.teamByName[FoldName(c.Def.Name)] = i
+		s.teams[i] = teamEntry{def: c.Def, roles: roles}
+		s.finishTeam(&s.teams[i], i)
+	}
+	return true
 }
 
 func (s *Snapshot) applyMembers(changes []MemberChange) bool {

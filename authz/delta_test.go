@@ -45,6 +45,33 @@ func tokenChange(m *authz.Model, id string) authz.TokenChange {
 	return c
 }
 
+// teamChange describes team id as model m now has it.
+func teamChange(m *authz.Model, id string) authz.TeamChange {
+	var c authz.TeamChange
+	for _, d := range m.Teams {
+		if d.ID == id {
+			c.Def = d
+		}
+	}
+	for _, tr := range m.TeamRoles {
+		if tr.TeamID == id {
+			c.Roles = append(c.Roles, tr.Role)
+		}
+	}
+	return c
+}
+
+// teamMembers lists the member changes of every member of team id.
+func teamMembers(m *authz.Model, id string) []authz.MemberChange {
+	var out []authz.MemberChange
+	for _, ms := range m.Memberships {
+		if ms.TeamID == id {
+			out = append(out, memberChange(m, ms.MemberID))
+		}
+	}
+	return out
+}
+
 func withoutMember(ms []authz.MembershipDef, team, member string) []authz.MembershipDef {
 	return slices.DeleteFunc(ms, func(x authz.MembershipDef) bool { return x.TeamID == team && x.MemberID == member })
 }
@@ -114,6 +141,29 @@ func TestApplyAgreesWithCompile(t *testing.T) {
 			m.Grants = append(m.Grants, authz.GrantDef{PrincipalType: authz.PrincipalToken, PrincipalID: "k-robot", EntityType: stack, EntityID: "ledger", Level: authz.LevelAdmin})
 			return authz.Delta{Tokens: []authz.TokenChange{tokenChange(m, "k-robot")}, Entities: []authz.EntityChange{entityChange(m, stack, "ledger")}}
 		}},
+		{"a team is created with members and a grant", func(m *authz.Model) authz.Delta {
+			m.Teams = append(m.Teams, authz.TeamDef{ID: "t-sre", Name: "SRE"})
+			m.Memberships = append(m.Memberships,
+				authz.MembershipDef{TeamID: "t-sre", MemberID: "m-mia", Role: authz.TeamMember},
+				authz.MembershipDef{TeamID: "t-sre", MemberID: "m-bill", Role: authz.TeamAdmin})
+			m.Grants = append(m.Grants, authz.GrantDef{PrincipalType: authz.PrincipalTeam, PrincipalID: "t-sre", EntityType: env, EntityID: "secrets", Level: authz.LevelWrite})
+			return authz.Delta{Teams: []authz.TeamChange{teamChange(m, "t-sre")}, Members: teamMembers(m, "t-sre"),
+				Entities: []authz.EntityChange{entityChange(m, env, "secrets")}}
+		}},
+		{"a team is renamed", func(m *authz.Model) authz.Delta {
+			for i := range m.Teams {
+				if m.Teams[i].ID == "t-docs" {
+					m.Teams[i].Name = "Writers"
+				}
+			}
+			return authz.Delta{Teams: []authz.TeamChange{teamChange(m, "t-docs")}}
+		}},
+		{"a role is assigned to a team and taken from another", func(m *authz.Model) authz.Delta {
+			m.TeamRoles = append(m.TeamRoles, authz.TeamRoleDef{TeamID: "t-sre", Role: roleDeployer})
+			m.TeamRoles = slices.DeleteFunc(m.TeamRoles, func(tr authz.TeamRoleDef) bool { return tr.TeamID == "t-ops" })
+			return authz.Delta{Teams: []authz.TeamChange{teamChange(m, "t-sre"), teamChange(m, "t-ops")},
+				Members: append(teamMembers(m, "t-sre"), teamMembers(m, "t-ops")...)}
+		}},
 		{"the same entity changes twice", func(m *authz.Model) authz.Delta {
 			m.Grants = slices.DeleteFunc(m.Grants, func(g authz.GrantDef) bool { return g.EntityID == "web" })
 			return authz.Delta{Entities: []authz.EntityChange{entityChange(m, stack, "web")}}
@@ -155,6 +205,7 @@ func compareSnapshots(t *testing.T, step string, m *authz.Model, applied, compil
 	}
 	ids := []string{"m-ivan", "m-ghost"}
 	names := []string{"cora", "ivan"}
+	teamNames := []string{"Docs", "Writers", "SRE", "Ops"}
 	for _, d := range m.Members {
 		ids, names = append(ids, d.ID), append(names, d.UserName)
 	}
@@ -166,6 +217,9 @@ func compareSnapshots(t *testing.T, step string, m *authz.Model, applied, compil
 	}
 	for _, d := range m.Teams {
 		resolve("team "+d.ID, func(s *authz.Snapshot) (authz.Principal, bool) { return s.Team(d.ID) })
+	}
+	for _, n := range teamNames {
+		resolve("team named "+n, func(s *authz.Snapshot) (authz.Principal, bool) { return s.TeamByName(n) })
 	}
 	for _, h := range []string{"h-mia", "h-ivan", "h-platform", "h-new", "h-org-admin", "h-org-member", "h-robot", "h-scim"} {
 		resolve("token "+h, func(s *authz.Snapshot) (authz.Principal, bool) {

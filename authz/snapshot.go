@@ -386,11 +386,7 @@ func (s *Snapshot) compileSubjects() {
 		s.finishMember(e, int32(i))
 	}
 	for i := range s.teams {
-		t := &s.teams[i]
-		t.sub = subject{kind: subjectTeam, name: "team " + t.def.Name, member: -1, teams: []int32{int32(i)}}
-		def := s.roleOrDefault(s.settings.DefaultRole)
-		roles := append([]int32{def}, t.roles...)
-		s.fillSubject(&t.sub, roles, s.roles[def].id == RoleMember, true)
+		s.finishTeam(&s.teams[i], int32(i))
 	}
 	s.orgTokens = make(map[RoleID]*subject, len(s.roles))
 	for _, r := range s.roles {
@@ -405,6 +401,15 @@ func (s *Snapshot) compileSubjects() {
 		s.orgTokens[r.id] = sub
 	}
 	s.scim = subject{kind: subjectSCIM, name: "SCIM token", member: -1}
+}
+
+// finishTeam computes the subject of a team entry whose def and roles are
+// set: the organization's default role, the team's roles and its grants.
+func (s *Snapshot) finishTeam(t *teamEntry, idx int32) {
+	t.sub = subject{kind: subjectTeam, name: "team " + t.def.Name, member: -1, teams: []int32{idx}}
+	def := s.roleOrDefault(s.settings.DefaultRole)
+	roles := append([]int32{def}, t.roles...)
+	s.fillSubject(&t.sub, roles, s.roles[def].id == RoleMember, true)
 }
 
 // finishMember computes the subject of a member entry whose def, teams and

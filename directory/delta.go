@@ -19,10 +19,12 @@ const (
 )
 
 // Delta reads, in one snapshot transaction, what changed in an organization
-// since revision from: the members, entities and tokens the change log names,
-// as they are now. It returns nil (and no error) when the changes include
-// something a delta cannot carry — teams, roles, team roles, groups,
-// settings — or are too many, and the caller should read the whole Model.
+// since revision from: the teams, members, entities and tokens the change
+// log names, as they are now. A team created or given another role brings
+// all its members along, since their subjects change with it. It returns
+// nil (and no error) when the changes include something a delta cannot
+// carry — a deleted team, roles, settings — or are too many, and the caller
+// should read the whole Model.
 func (s *Store) Delta(ctx context.Context, orgID string, from int64) (*authz.Delta, error) {
 	tx, err := s.beginRead(ctx)
 	if err != nil {
@@ -42,6 +44,23 @@ func (s *Store) Delta(ctx context.Context, orgID string, from int64) (*authz.Del
 		return nil, internal(err, "read the change log")
 	}
 	d := &authz.Delta{Revision: rev}
+	complete, err := r.teams(d, touched.teams)
+	if err != nil {
+		return nil, internal(err, "read changed teams")
+	}
+	if !complete {
+		return nil, nil
+	}
+	if len(touched.teamsWithMembers) > 0 {
+		more, err := r.teamMemberIDs(touched.teamsWithMembers)
+		if err != nil {
+			return nil, internal(err, "read the members of changed teams")
+		}
+		touched.members = dedupe(append(touched.members, more...))
+		if len(touched.members) > maxDeltaRows {
+			return nil, nil
+		}
+	}
 	if err := r.members(d, touched.members); err != nil {
 		return nil, internal(err, "read changed members")
 	}
@@ -58,8 +77,9 @@ type deltaReader struct{ modelReader }
 
 // touchedRows are what a run of change-log entries names.
 type touchedRows struct {
-	members, tokens []string
-	entities        []entityRef
+	members, tokens, teams []string
+	teamsWithMembers       []string // teams whose members must be re-read
+	entities               []entityRef
 }
 
 type entityRef struct {
@@ -79,6 +99,7 @@ func (r deltaReader) touched(from, to int64) (touchedRows, bool, error) {
 		return out, false, err
 	}
 	members, tokens, entities := map[string]bool{}, map[string]bool{}, map[entityRef]bool{}
+	teams, teamsWithMembers := map[string]bool{}, map[string]bool{}
 	for _, raw := range entries {
 		var changes []Change
 		if err := json.Unmarshal(raw, &changes); err != nil {
@@ -106,6 +127,17 @@ func (r deltaReader) touched(from, to int64) (touchedRows, bool, error) {
 				entities[entityRef{authz.EntityType(typ), id}] = true
 			case "token":
 				tokens[c.ID] = true
+			case "team":
+				if c.Op == "delete" {
+					return out, false, nil
+				}
+				teams[c.ID] = true
+				if c.Op == "create" {
+					teamsWithMembers[c.ID] = true // a team may start with its group's members
+				}
+			case "team_role":
+				teams[c.ID] = true
+				teamsWithMembers[c.ID] = true
 			default:
 				return out, false, nil
 			}
@@ -122,6 +154,12 @@ func (r deltaReader) touched(from, to int64) (touchedRows, bool, error) {
 	}
 	for e := range entities {
 		out.entities = append(out.entities, e)
+	}
+	for id := range teams {
+		out.teams = append(out.teams, id)
+	}
+	for id := range teamsWithMembers {
+		out.teamsWithMembers = append(out.teamsWithMembers, id)
 	}
 	return out, true, nil
 }
@@ -149,6 +187,50 @@ func (r deltaReader) in(query string, ids []string, scan func(*sql.Rows) error) 
 		}
 	}
 	return nil
+}
+
+// teams reads the changed teams with their roles. It reports false when one
+// is gone, which a delta cannot carry.
+func (r deltaReader) teams(d *authz.Delta, ids []string) (bool, error) {
+	if len(ids) == 0 {
+		return true, nil
+	}
+	index := map[string]int{}
+	err := r.in(`SELECT id, name FROM teams WHERE org_id = ? AND id IN (?)`, ids, func(rows *sql.Rows) error {
+		var t authz.TeamDef
+		if err := rows.Scan(&t.ID, &t.Name); err != nil {
+			return err
+		}
+		index[t.ID] = len(d.Teams)
+		d.Teams = append(d.Teams, authz.TeamChange{Def: t})
+		return nil
+	})
+	if err != nil || len(d.Teams) != len(ids) {
+		return false, err
+	}
+	err = r.in(`SELECT team_id, role_id FROM team_roles WHERE org_id = ? AND team_id IN (?)`, ids, func(rows *sql.Rows) error {
+		var team string
+		var role authz.RoleID
+		if err := rows.Scan(&team, &role); err != nil {
+			return err
+		}
+		c := &d.Teams[index[team]]
+		c.Roles = append(c.Roles, role)
+		return nil
+	})
+	return err == nil, err
+}
+
+// teamMemberIDs lists the members of teams.
+func (r deltaReader) teamMemberIDs(teams []string) ([]string, error) {
+	var ids []string
+	err := r.in(`SELECT member_id FROM team_members WHERE org_id = ? AND team_id IN (?)`, teams, func(rows *sql.Rows) error {
+		var id string
+		err := rows.Scan(&id)
+		ids = append(ids, id)
+		return err
+	})
+	return ids, err
 }
 
 func (r deltaReader) members(d *authz.Delta, ids []string) error {

@@ -926,6 +926,20 @@ func testDeltas(t *testing.T, s *directory.Store) {
 			}
 			return err
 		}},
+		{"a team is created with bob as its admin and granted a stack", func() error {
+			ops, _, err := s.CreateTeam(ctx, o.ID, directory.Team{Name: "ops"}, bob.ID)
+			if err == nil {
+				_, err = s.SetGrant(ctx, o.ID, directory.Grant{PrincipalType: authz.PrincipalTeam, PrincipalID: ops.ID, EntityType: authz.EntityStack, EntityID: "web", Level: authz.LevelAdmin})
+			}
+			return err
+		}},
+		{"the team is renamed and given the Admin role", func() error {
+			if _, _, err := s.UpdateTeam(ctx, o.ID, directory.Team{ID: team.ID, Name: "platform-renamed"}, 0); err != nil {
+				return err
+			}
+			_, err := s.AssignTeamRole(ctx, o.ID, team.ID, authz.RoleAdmin)
+			return err
+		}},
 		{"a grant is removed and a member deleted", func() error {
 			if _, err := s.RemoveGrant(ctx, o.ID, directory.Grant{PrincipalType: authz.PrincipalTeam, PrincipalID: team.ID, EntityType: authz.EntityStack, EntityID: "web"}); err != nil {
 				return err
@@ -990,11 +1004,11 @@ func testDeltas(t *testing.T, s *directory.Store) {
 		}
 		snap = next
 	}
-	if _, _, err := s.CreateTeam(ctx, o.ID, directory.Team{Name: "ops"}); err != nil {
+	if _, err := s.DeleteTeam(ctx, o.ID, team.ID); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := s.Delta(ctx, o.ID, snap.Revision()); err != nil || d != nil {
-		t.Errorf("Delta after a team was created = %v, %v; want nil: a reload", d, err)
+		t.Errorf("Delta after a team was deleted = %v, %v; want nil: a reload", d, err)
 	}
 }
 
