@@ -356,3 +356,31 @@ func TestAGrantWrittenOnOneReplicaIsSeenByAnother(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestCheckExplainsADecisionFromTheDatabase(t *testing.T) {
+	db := "--data=" + t.TempDir()
+	out, err := gatehouse(t, "org", "create", "acme", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := lastLine(out)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an admin token may read teams", []string{"--token", admin, "--scope", "team:read"}, "allowed"},
+		{"but not create organization tokens", []string{"--token", admin, "--scope", "org_token:create"}, "denied"},
+		{"an entity scope names its entity", []string{"--token", admin, "--scope", "stack:write", "--entity", "stack/proj/dev"}, "allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := gatehouse(t, append([]string{"check", "--org", "acme", db}, tc.args...)...)
+			if err != nil || !strings.HasPrefix(out, tc.want) {
+				t.Errorf("check = %q, %v; want a line starting %q", out, err, tc.want)
+			}
+		})
+	}
+	if _, err := gatehouse(t, "check", "--org", "acme", db, "--token", admin, "--scope", "stack:write"); err == nil {
+		t.Error("an entity scope without --entity was answered")
+	}
+}
