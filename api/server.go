@@ -76,6 +76,7 @@ func New(cfg Config) *Server {
 	s.routeTokens()
 	s.routeAudit()
 	s.routeStacks()
+	s.routeSCIM()
 	s.routeOpenAPI()
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.observe(s.mux)

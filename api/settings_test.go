@@ -41,7 +41,8 @@ func TestAnyTokenOfTheOrganizationMayReadIt(t *testing.T) {
 	m.Active = false
 	_, rev, err := e.store.UpdateMember(e.ctx(), e.org.ID, m, 0)
 	f.applied(rev, err)
-	expect(t, "a deactivated member", e.do(http.MethodGet, "/api/orgs/acme", token, nil), http.StatusForbidden, "deactivated")
+	// Deactivation revokes the member's personal tokens (issue 4).
+	expect(t, "a deactivated member", e.do(http.MethodGet, "/api/orgs/acme", token, nil), http.StatusUnauthorized, "not a live token")
 }
 
 func TestSettingsPatchChangesOnlyTheFieldsGiven(t *testing.T) {

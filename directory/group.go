@@ -88,32 +88,39 @@ func (s *Store) UpdateGroup(ctx context.Context, orgID string, g Group, ifVersio
 // DeleteGroup removes a group and its memberships. The team it backs goes
 // with it, grants and role assignments included.
 func (s *Store) DeleteGroup(ctx context.Context, orgID, groupID string) (Revision, error) {
-	return s.write(ctx, orgID, func(t *tx) error {
-		old, err := t.group(groupID)
-		if err != nil {
+	return s.write(ctx, orgID, func(t *tx) error { return t.deleteGroup(groupID, 0) })
+}
+
+// deleteGroup is DeleteGroup inside a transaction. When ifVersion is not
+// zero the group must still be at that version.
+func (t *tx) deleteGroup(groupID string, ifVersion int64) error {
+	old, err := t.group(groupID)
+	if err != nil {
+		return err
+	}
+	if ifVersion != 0 && old.Version != ifVersion {
+		return Errorf(PreconditionFailed, "group %s is at version %d, not %d", groupID, old.Version, ifVersion)
+	}
+	teamID, err := t.linkedTeam(groupID)
+	if err != nil {
+		return err
+	}
+	if teamID != "" {
+		if err := t.deleteTeam(teamID); err != nil {
 			return err
 		}
-		teamID, err := t.linkedTeam(groupID)
-		if err != nil {
-			return err
+	}
+	for _, q := range []string{
+		`DELETE FROM idp_group_members WHERE org_id = ? AND group_id = ?`,
+		`DELETE FROM idp_groups WHERE org_id = ? AND id = ?`,
+	} {
+		if _, err := t.exec(q, t.orgID, groupID); err != nil {
+			return internal(err, "delete group")
 		}
-		if teamID != "" {
-			if err := t.deleteTeam(teamID); err != nil {
-				return err
-			}
-		}
-		for _, q := range []string{
-			`DELETE FROM idp_group_members WHERE org_id = ? AND group_id = ?`,
-			`DELETE FROM idp_groups WHERE org_id = ? AND id = ?`,
-		} {
-			if _, err := t.exec(q, orgID, groupID); err != nil {
-				return internal(err, "delete group")
-			}
-		}
-		t.changed("group", "delete", groupID)
-		t.audit(authz.ActionGroupDeleted, "group", groupID, old.DisplayName, map[string]any{"team_id": teamID})
-		return nil
-	})
+	}
+	t.changed("group", "delete", groupID)
+	t.audit(authz.ActionGroupDeleted, "group", groupID, old.DisplayName, map[string]any{"team_id": teamID})
+	return nil
 }
 
 // AddGroupMembers adds members to a group (and to the team it backs).

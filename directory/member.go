@@ -112,6 +112,15 @@ func (s *Store) UpdateMember(ctx context.Context, orgID string, m Member, ifVers
 		if old.Active != m.Active {
 			details["active"] = m.Active
 		}
+		if old.Active && !m.Active {
+			// Deactivation cuts access at once, tokens included; turning
+			// the member active again does not bring them back.
+			revoked, err := t.revokePersonalTokens(m.ID)
+			if err != nil {
+				return err
+			}
+			details["tokens_revoked"] = append([]string{}, revoked...)
+		}
 		if old.UserName != m.UserName {
 			details["renamed_from"] = old.UserName
 		}
@@ -151,33 +160,56 @@ func (s *Store) SetMemberRole(ctx context.Context, orgID, memberID string, role 
 // group and team memberships, direct grants, and personal tokens (revoked,
 // their names kept).
 func (s *Store) DeleteMember(ctx context.Context, orgID, memberID string) (Revision, error) {
-	return s.write(ctx, orgID, func(t *tx) error {
-		old, err := t.member(memberID)
-		if err != nil {
-			return err
+	return s.write(ctx, orgID, func(t *tx) error { return t.deleteMember(memberID, 0) })
+}
+
+// deleteMember is DeleteMember inside a transaction. When ifVersion is not
+// zero the member must still be at that version.
+func (t *tx) deleteMember(memberID string, ifVersion int64) error {
+	old, err := t.member(memberID)
+	if err != nil {
+		return err
+	}
+	if ifVersion != 0 && old.Version != ifVersion {
+		return Errorf(PreconditionFailed, "member %s is at version %d, not %d", memberID, old.Version, ifVersion)
+	}
+	for _, q := range []string{
+		`DELETE FROM member_emails WHERE org_id = ? AND member_id = ?`,
+		`DELETE FROM idp_group_members WHERE org_id = ? AND member_id = ?`,
+		`DELETE FROM team_members WHERE org_id = ? AND member_id = ?`,
+		`DELETE FROM members WHERE org_id = ? AND id = ?`,
+	} {
+		if _, err := t.exec(q, t.orgID, memberID); err != nil {
+			return internal(err, "delete member")
 		}
-		for _, q := range []string{
-			`DELETE FROM member_emails WHERE org_id = ? AND member_id = ?`,
-			`DELETE FROM idp_group_members WHERE org_id = ? AND member_id = ?`,
-			`DELETE FROM team_members WHERE org_id = ? AND member_id = ?`,
-			`DELETE FROM members WHERE org_id = ? AND id = ?`,
-		} {
-			if _, err := t.exec(q, orgID, memberID); err != nil {
-				return internal(err, "delete member")
-			}
-		}
-		if _, err := t.exec(`DELETE FROM grants WHERE org_id = ? AND principal_type = ? AND principal_id = ?`,
-			orgID, authz.PrincipalMember, memberID); err != nil {
-			return internal(err, "delete member grants")
-		}
-		if _, err := t.exec(`UPDATE tokens SET deleted_at = ? WHERE org_id = ? AND member_id = ? AND deleted_at IS NULL`,
-			t.now, orgID, memberID); err != nil {
-			return internal(err, "revoke member tokens")
-		}
-		t.changed("member", "delete", memberID)
-		t.audit(authz.ActionMemberRemoved, "member", memberID, old.UserName, nil)
-		return nil
-	})
+	}
+	if _, err := t.exec(`DELETE FROM grants WHERE org_id = ? AND principal_type = ? AND principal_id = ?`,
+		t.orgID, authz.PrincipalMember, memberID); err != nil {
+		return internal(err, "delete member grants")
+	}
+	if _, err := t.exec(`UPDATE tokens SET deleted_at = ? WHERE org_id = ? AND member_id = ? AND deleted_at IS NULL`,
+		t.now, t.orgID, memberID); err != nil {
+		return internal(err, "revoke member tokens")
+	}
+	t.changed("member", "delete", memberID)
+	t.audit(authz.ActionMemberRemoved, "member", memberID, old.UserName, nil)
+	return nil
+}
+
+// revokePersonalTokens revokes a member's live personal tokens (their names
+// stay taken) and returns their ids. Each revocation is a token change, so
+// followers drop the tokens from their snapshots.
+func (t *tx) revokePersonalTokens(memberID string) ([]string, error) {
+	var ids []string
+	err := t.sel(&ids, `UPDATE tokens SET deleted_at = ? WHERE org_id = ? AND member_id = ? AND deleted_at IS NULL RETURNING id`,
+		t.now, t.orgID, memberID)
+	if err != nil {
+		return nil, internal(err, "revoke member tokens")
+	}
+	for _, id := range ids {
+		t.changed("token", "delete", id)
+	}
+	return ids, nil
 }
 
 // Member returns one member of an organization.

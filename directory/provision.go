@@ -1,0 +1,287 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"unicode/utf8"
+
+	"github.com/gatehouse/gatehouse/authz"
+)
+
+// Provisioning is what identity providers write: SCIM pushes today, group
+// claims of SAML and OIDC sign-ins later. Every SCIM group backs a team of
+// the same name whose membership is the group's (IdP-backed); Gatehouse owns
+// the team's roles and grants.
+//
+// Team names are unique per organization while group names are not, so a
+// group whose name a team already has gets the first free name of
+// "NAME (IdP)", "NAME (IdP 2)", … "NAME (IdP 20)", then "NAME (IdP GROUP_ID)".
+// The group keeps its own name; only the team's differs. A rename of the
+// group renames the team by the same rule. Provisioning never takes over an
+// existing local team: that would hand the identity provider the membership
+// of a team Gatehouse admins manage.
+
+// MemberOpKind says what a MemberOp does to a group's membership.
+type MemberOpKind string
+
+const (
+	AddMembers    MemberOpKind = "add"    // add the ids; those already in are skipped
+	RemoveMembers MemberOpKind = "remove" // remove the ids; those not in are ignored
+	SetMembers    MemberOpKind = "set"    // make the ids the exact membership
+)
+
+// MemberOp is one change to a group's membership.
+type MemberOp struct {
+	Kind MemberOpKind
+	IDs  []string
+}
+
+// GroupUpdate is one change to a provisioned group: new attributes, member
+// operations applied in order, or both.
+type GroupUpdate struct {
+	// Group holds the new display name, external id and SCIM document; nil
+	// leaves them as they are. Its ID is ignored.
+	Group   *Group
+	Members []MemberOp
+}
+
+// maxTeamNameBase bounds the part of a team name taken from its group, so
+// that a suffix still fits the 256 bytes a team name may have.
+const maxTeamNameBase = 200
+
+// ProvisionGroup creates a group with its initial members and the team it
+// backs, in one transaction. The members must all be members of the
+// organization. The team is named after the group (see the collision rule
+// above).
+func (s *Store) ProvisionGroup(ctx context.Context, orgID string, g Group, memberIDs []string) (Group, Team, Revision, error) {
+	if err := validateGroup(&g); err != nil {
+		return Group{}, Team{}, 0, err
+	}
+	g.ID, g.Version = newID(), 1
+	tm := Team{ID: newID(), GroupID: g.ID, Version: 1}
+	rev, err := s.write(ctx, orgID, func(t *tx) error {
+		g.CreatedAt, g.UpdatedAt = t.now, t.now
+		_, err := t.exec(`INSERT INTO idp_groups (org_id, id, display_name, display_name_key, external_id, scim, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			orgID, g.ID, g.DisplayName, foldKey(g.DisplayName), nullIfEmpty(g.ExternalID), g.SCIM, g.Version, g.CreatedAt, g.UpdatedAt)
+		if err != nil {
+			return mapError(err, "group already exists")
+		}
+		t.changed("group", "create", g.ID)
+		t.audit(authz.ActionGroupCreated, "group", g.ID, g.DisplayName, map[string]any{"team_id": tm.ID})
+		if tm.Name, err = t.teamNameFor(g, ""); err != nil {
+			return err
+		}
+		if err := t.createTeam(&tm); err != nil {
+			return err
+		}
+		_, err = t.addGroupMembers(g, dedupe(memberIDs))
+		return err
+	})
+	if err != nil {
+		return Group{}, Team{}, 0, err
+	}
+	return g, tm, rev, nil
+}
+
+// UpdateProvisionedGroup applies u to a group in one transaction: all of it
+// or, on any error (a member id that is not a member of the organization,
+// say), nothing. Member operations are deltas, so adding one member to a
+// group of 50,000 writes one membership row; only SetMembers reads the
+// current membership. A display name change renames the team the group
+// backs. When ifVersion is not zero the group must still be at that
+// version. The group's version grows by one when anything changed; an
+// update that changes nothing writes nothing and reports the current
+// revision.
+func (s *Store) UpdateProvisionedGroup(ctx context.Context, orgID, groupID string, u GroupUpdate, ifVersion int64) (Group, Revision, error) {
+	if u.Group != nil {
+		if err := validateGroup(u.Group); err != nil {
+			return Group{}, 0, err
+		}
+	}
+	for _, op := range u.Members {
+		if op.Kind != AddMembers && op.Kind != RemoveMembers && op.Kind != SetMembers {
+			return Group{}, 0, Errorf(Invalid, "member operation %q is not one of add, remove, set", op.Kind)
+		}
+	}
+	var out Group
+	rev, err := s.write(ctx, orgID, func(t *tx) error {
+		old, err := t.group(groupID)
+		if err != nil {
+			return err
+		}
+		if ifVersion != 0 && old.Version != ifVersion {
+			return Errorf(PreconditionFailed, "group %s is at version %d, not %d", groupID, old.Version, ifVersion)
+		}
+		out = old
+		membersChanged, err := t.applyMemberOps(old, u.Members)
+		if err != nil {
+			return err
+		}
+		if u.Group != nil && !sameGroup(old, *u.Group) {
+			out, err = t.rewriteGroup(old, *u.Group)
+			return err
+		}
+		if membersChanged {
+			out.Version, out.UpdatedAt = old.Version+1, t.now
+			return t.touchGroup(groupID)
+		}
+		return nil
+	})
+	if err != nil {
+		return Group{}, 0, err
+	}
+	return out, rev, nil
+}
+
+// DeleteGroupIfVersion is DeleteGroup that, when ifVersion is not zero,
+// deletes only a group still at that version.
+func (s *Store) DeleteGroupIfVersion(ctx context.Context, orgID, groupID string, ifVersion int64) (Revision, error) {
+	return s.write(ctx, orgID, func(t *tx) error { return t.deleteGroup(groupID, ifVersion) })
+}
+
+// DeleteMemberIfVersion is DeleteMember that, when ifVersion is not zero,
+// deletes only a member still at that version.
+func (s *Store) DeleteMemberIfVersion(ctx context.Context, orgID, memberID string, ifVersion int64) (Revision, error) {
+	return s.write(ctx, orgID, func(t *tx) error { return t.deleteMember(memberID, ifVersion) })
+}
+
+// applyMemberOps applies ops in order and reports whether the membership
+// changed.
+func (t *tx) applyMemberOps(g Group, ops []MemberOp) (bool, error) {
+	changed := false
+	for _, op := range ops {
+		var (
+			n   int
+			err error
+		)
+		switch op.Kind {
+		case AddMembers:
+			var added []string
+			added, err = t.addGroupMembers(g, dedupe(op.IDs))
+			n = len(added)
+		case RemoveMembers:
+			var removed []string
+			removed, err = t.removeGroupMembers(g, dedupe(op.IDs))
+			n = len(removed)
+		case SetMembers:
+			n, err = t.setGroupMembers(g, dedupe(op.IDs))
+		}
+		if err != nil {
+			return false, err
+		}
+		changed = changed || n > 0
+	}
+	return changed, nil
+}
+
+// setGroupMembers makes ids the group's exact membership and returns how
+// many memberships it added or removed.
+func (t *tx) setGroupMembers(g Group, ids []string) (int, error) {
+	var have []string
+	if err := t.sel(&have, `SELECT member_id FROM idp_group_members WHERE org_id = ? AND group_id = ?`, t.orgID, g.ID); err != nil {
+		return 0, internal(err, "read group members")
+	}
+	added, err := t.addGroupMembers(g, difference(ids, have))
+	if err != nil {
+		return 0, err
+	}
+	removed, err := t.removeGroupMembers(g, difference(have, ids))
+	return len(added) + len(removed), err
+}
+
+// rewriteGroup writes a group's new attributes, bumps its version, and
+// renames the team it backs when the display name changed.
+func (t *tx) rewriteGroup(old, g Group) (Group, error) {
+	g.ID, g.CreatedAt, g.UpdatedAt, g.Version = old.ID, old.CreatedAt, t.now, old.Version+1
+	_, err := t.exec(`UPDATE idp_groups SET display_name = ?, display_name_key = ?, external_id = ?, scim = ?,
+		version = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+		g.DisplayName, foldKey(g.DisplayName), nullIfEmpty(g.ExternalID), g.SCIM, g.Version, g.UpdatedAt, t.orgID, g.ID)
+	if err != nil {
+		return Group{}, mapError(err, "update group")
+	}
+	t.changed("group", "update", g.ID)
+	details := map[string]any{}
+	if old.DisplayName != g.DisplayName {
+		details["renamed_from"] = old.DisplayName
+	}
+	t.audit(authz.ActionGroupUpdated, "group", g.ID, g.DisplayName, details)
+	if old.DisplayName == g.DisplayName {
+		return g, nil
+	}
+	return g, t.renameLinkedTeam(g)
+}
+
+// renameLinkedTeam gives the team g backs the name g's display name calls
+// for, if it backs one.
+func (t *tx) renameLinkedTeam(g Group) error {
+	teamID, err := t.linkedTeam(g.ID)
+	if err != nil || teamID == "" {
+		return err
+	}
+	tm, err := t.team(teamID)
+	if err != nil {
+		return err
+	}
+	name, err := t.teamNameFor(g, teamID)
+	if err != nil || name == tm.Name {
+		return err
+	}
+	_, err = t.exec(`UPDATE teams SET name = ?, name_key = ?, version = version + 1, updated_at = ? WHERE org_id = ? AND id = ?`,
+		name, foldKey(name), t.now, t.orgID, teamID)
+	if err != nil {
+		return mapError(err, "a team named "+name+" already exists")
+	}
+	t.changed("team", "update", teamID)
+	t.audit(authz.ActionTeamUpdated, "team", teamID, name, map[string]any{"renamed_from": tm.Name, "group_id": g.ID})
+	return nil
+}
+
+// teamNameFor returns the name the team backed by g should have: the
+// group's display name, or the first free name with an "(IdP …)" suffix.
+// The team self (when renaming it) does not count as taking a name.
+func (t *tx) teamNameFor(g Group, self string) (string, error) {
+	base := truncateUTF8(g.DisplayName, maxTeamNameBase)
+	candidates := []string{base, base + " (IdP)"}
+	for i := 2; i <= 20; i++ {
+		candidates = append(candidates, fmt.Sprintf("%s (IdP %d)", base, i))
+	}
+	for _, name := range candidates {
+		taken, err := t.exists(`SELECT 1 FROM teams WHERE org_id = ? AND name_key = ? AND id <> ?`, t.orgID, foldKey(name), self)
+		if err != nil {
+			return "", internal(err, "look up team names")
+		}
+		if !taken {
+			return name, nil
+		}
+	}
+	return fmt.Sprintf("%s (IdP %s)", base, g.ID), nil
+}
+
+// sameGroup reports whether g would leave old's attributes as they are.
+func sameGroup(old, g Group) bool {
+	return old.DisplayName == g.DisplayName && old.ExternalID == g.ExternalID && sameJSON(old.SCIM, g.SCIM)
+}
+
+// sameJSON reports whether two documents hold the same value. PostgreSQL
+// stores JSONB in its own key order and spacing, so bytes do not tell.
+func sameJSON(a, b JSON) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
