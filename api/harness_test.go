@@ -5,13 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/api/apitest"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/directory"
 	"github.com/gatehouse/gatehouse/directory/storetest"
@@ -35,24 +34,8 @@ func newEnv(t *testing.T, dialect directory.Dialect) *env { return newEnvTB(t, d
 // newEnvTB is newEnv for benchmarks too.
 func newEnvTB(t testing.TB, dialect directory.Dialect) *env {
 	t.Helper()
-	store := storetest.Open(t, dialect)
-	ctx := directory.NewContextWithActor(context.Background(), directory.SystemActor)
-	org, secret, err := store.SeedOrganization(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := authz.NewEngine()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f := directory.NewFollower(store, engine, log, 20*time.Millisecond)
-	if err := f.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { f.Run(runCtx); close(done) }()
-	srv := httptest.NewServer(api.New(api.Config{Store: store, Engine: engine, Logger: log}))
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return &env{t: t, url: srv.URL, store: store, engine: engine, org: org, admin: secret}
+	st := apitest.Start(t, dialect, api.Config{})
+	return &env{t: t, url: st.URL, store: st.Store, engine: st.Engine, org: st.Org, admin: st.Admin}
 }
 
 // eachDialect runs fn against a fresh env per database.

@@ -5,16 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/api/apitest"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/directory"
 	"github.com/gatehouse/gatehouse/directory/storetest"
@@ -35,29 +33,9 @@ type scimEnv struct {
 
 func newSCIMEnv(t testing.TB, dialect directory.Dialect, cfg api.Config) *scimEnv {
 	t.Helper()
-	store := storetest.Open(t, dialect)
-	ctx := directory.NewContextWithActor(context.Background(), directory.SystemActor)
-	org, admin, err := store.SeedOrganization(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, secret, _, err := store.CreateToken(ctx, org.ID, directory.NewToken{Kind: authz.TokenSCIM, Name: "okta"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := authz.NewEngine()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f := directory.NewFollower(store, engine, log, 20*time.Millisecond)
-	if err := f.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { f.Run(runCtx); close(done) }()
-	cfg.Store, cfg.Engine, cfg.Logger = store, engine, log
-	srv := httptest.NewServer(api.New(cfg))
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return &scimEnv{t: t, url: srv.URL, store: store, engine: engine, org: org, admin: admin, token: secret, tokID: tok.ID}
+	st := apitest.Start(t, dialect, cfg)
+	tok, secret := st.Token(t, directory.NewToken{Kind: authz.TokenSCIM, Name: "okta"})
+	return &scimEnv{t: t, url: st.URL, store: st.Store, engine: st.Engine, org: st.Org, admin: st.Admin, token: secret, tokID: tok.ID}
 }
 
 // forEachDialect runs fn against a fresh stack per database.

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,11 +15,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/api/apitest"
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/directory"
 	"github.com/gatehouse/gatehouse/directory/storetest"
@@ -187,28 +185,9 @@ type replayEnv struct {
 
 func newReplayEnv(t *testing.T, dialect directory.Dialect) *replayEnv {
 	t.Helper()
-	store := storetest.Open(t, dialect)
-	ctx := directory.NewContextWithActor(context.Background(), directory.SystemActor)
-	org, _, err := store.SeedOrganization(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, _, err := store.CreateToken(ctx, org.ID, directory.NewToken{Kind: authz.TokenSCIM, Name: "identity provider"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := authz.NewEngine()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f := directory.NewFollower(store, engine, log, 20*time.Millisecond)
-	if err := f.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { f.Run(runCtx); close(done) }()
-	srv := httptest.NewServer(api.New(api.Config{Store: store, Engine: engine, Logger: log}))
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return &replayEnv{t: t, url: srv.URL + "/scim/v2/acme", token: token, store: store, org: org}
+	st := apitest.Start(t, dialect, api.Config{})
+	_, token := st.Token(t, directory.NewToken{Kind: authz.TokenSCIM, Name: "identity provider"})
+	return &replayEnv{t: t, url: st.URL + "/scim/v2/acme", token: token, store: st.Store, org: st.Org}
 }
 
 // replay sends the steps in order. It stops at the first status the

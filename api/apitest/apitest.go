@@ -1,0 +1,68 @@
+// Package apitest starts Gatehouse's whole HTTP stack for tests: a fresh
+// store of a dialect, an organization "acme" with an admin token, the
+// authorization engine kept current by a follower, and api.New behind an
+// httptest server. The tests of api and of the packages it serves share it.
+package apitest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/api"
+	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/directory"
+	"github.com/gatehouse/gatehouse/directory/storetest"
+)
+
+// Stack is a running Gatehouse.
+type Stack struct {
+	URL    string // the server's base URL
+	Store  *directory.Store
+	Engine *authz.Engine
+	Org    directory.Organization // "acme"
+	Admin  string                 // an organization token of acme with the Admin role
+}
+
+// Start runs the stack on a fresh database of dialect until t ends. cfg's
+// Store, Engine and Logger are filled in; its other fields are kept.
+func Start(t testing.TB, dialect directory.Dialect, cfg api.Config) *Stack {
+	t.Helper()
+	store := storetest.Open(t, dialect)
+	ctx := System()
+	org, admin, err := store.SeedOrganization(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := authz.NewEngine()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f := directory.NewFollower(store, engine, log, 20*time.Millisecond)
+	if err := f.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(runCtx); close(done) }()
+	cfg.Store, cfg.Engine, cfg.Logger = store, engine, log
+	srv := httptest.NewServer(api.New(cfg))
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	return &Stack{URL: srv.URL, Store: store, Engine: engine, Org: org, Admin: admin}
+}
+
+// System returns a context acting as Gatehouse itself, for fixtures.
+func System() context.Context {
+	return directory.NewContextWithActor(context.Background(), directory.SystemActor)
+}
+
+// Token creates a token of acme and returns it with its secret.
+func (s *Stack) Token(t testing.TB, in directory.NewToken) (directory.Token, string) {
+	t.Helper()
+	tok, secret, _, err := s.Store.CreateToken(System(), s.Org.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, secret
+}
