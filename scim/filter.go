@@ -116,23 +116,10 @@ func parseFilter(rt *scim.ResourceType, text string) (*directory.Cond, error) {
 
 // cond translates one expression.
 func (v vocabulary) cond(e filterparser.Expression) (directory.Cond, error) {
+	if c, ok, err := logical(e, v.cond); ok {
+		return c, err
+	}
 	switch e := e.(type) {
-	case *filterparser.LogicalExpression:
-		left, err := v.cond(e.Left)
-		if err != nil {
-			return directory.Cond{}, err
-		}
-		right, err := v.cond(e.Right)
-		if err != nil {
-			return directory.Cond{}, err
-		}
-		if e.Operator == filterparser.OR {
-			return directory.Or(left, right), nil
-		}
-		return directory.And(left, right), nil
-	case *filterparser.NotExpression:
-		inner, err := v.cond(e.Expression)
-		return directory.Not(inner), err
 	case *filterparser.AttributeExpression:
 		r, err := v.resolve(e.AttributePath)
 		if err != nil {
@@ -158,23 +145,10 @@ func (v vocabulary) cond(e filterparser.Expression) (directory.Cond, error) {
 
 // within translates the filter inside attr[…].
 func (r resolved) within(e filterparser.Expression) (directory.Cond, error) {
+	if c, ok, err := logical(e, r.within); ok {
+		return c, err
+	}
 	switch e := e.(type) {
-	case *filterparser.LogicalExpression:
-		left, err := r.within(e.Left)
-		if err != nil {
-			return directory.Cond{}, err
-		}
-		right, err := r.within(e.Right)
-		if err != nil {
-			return directory.Cond{}, err
-		}
-		if e.Operator == filterparser.OR {
-			return directory.Or(left, right), nil
-		}
-		return directory.And(left, right), nil
-	case *filterparser.NotExpression:
-		inner, err := r.within(e.Expression)
-		return directory.Not(inner), err
 	case *filterparser.AttributeExpression:
 		sub, err := r.sub(e.AttributePath)
 		if err != nil {
@@ -183,6 +157,30 @@ func (r resolved) within(e filterparser.Expression) (directory.Cond, error) {
 		return comparison(sub, e)
 	}
 	return directory.Cond{}, invalidFilter("value paths do not nest")
+}
+
+// logical translates and, or and not, with inner translating their
+// operands; it reports false for any other expression.
+func logical(e filterparser.Expression, inner func(filterparser.Expression) (directory.Cond, error)) (directory.Cond, bool, error) {
+	switch e := e.(type) {
+	case *filterparser.LogicalExpression:
+		left, err := inner(e.Left)
+		if err != nil {
+			return directory.Cond{}, true, err
+		}
+		right, err := inner(e.Right)
+		if err != nil {
+			return directory.Cond{}, true, err
+		}
+		if e.Operator == filterparser.OR {
+			return directory.Or(left, right), true, nil
+		}
+		return directory.And(left, right), true, nil
+	case *filterparser.NotExpression:
+		c, err := inner(e.Expression)
+		return directory.Not(c), true, err
+	}
+	return directory.Cond{}, false, nil
 }
 
 // comparison translates attr OP value.
