@@ -43,11 +43,16 @@ func newAuditEvent(ctx context.Context, orgID string, at time.Time, action authz
 	}
 }
 
+// auditInsert and auditRow make the statement that appends audit events;
+// a transaction's events go in one statement with a row each.
+const (
+	auditInsert = `INSERT INTO audit_events (org_id, id, occurred_at, actor_type, actor_id, actor_name, action,
+		target_type, target_id, target_name, details, source_ip, request_id, revision) VALUES `
+	auditRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
 func insertAuditEvent(ctx context.Context, ex sqlx.ExtContext, e AuditEvent) error {
-	const q = `INSERT INTO audit_events (org_id, id, occurred_at, actor_type, actor_id, actor_name, action,
-		target_type, target_id, target_name, details, source_ip, request_id, revision)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	_, err := ex.ExecContext(ctx, ex.Rebind(q), e.OrgID, e.ID, e.OccurredAt, e.ActorType, e.ActorID, e.ActorName,
+	_, err := ex.ExecContext(ctx, ex.Rebind(auditInsert+auditRow), e.OrgID, e.ID, e.OccurredAt, e.ActorType, e.ActorID, e.ActorName,
 		string(e.Action), e.TargetType, e.TargetID, e.TargetName, string(e.Details), e.SourceIP, e.RequestID, e.Revision)
 	return internal(err, "write audit event")
 }

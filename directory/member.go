@@ -48,9 +48,7 @@ func (s *Store) CreateMember(ctx context.Context, orgID string, m Member) (Membe
 	m.ID, m.Version = newID(), 1
 	rev, err := s.write(ctx, orgID, func(t *tx) error {
 		if m.Role == "" {
-			if err := t.get(&m.Role, `SELECT default_role FROM organizations WHERE id = ?`, orgID); err != nil {
-				return internal(err, "read default role")
-			}
+			m.Role = t.defaultRole
 		}
 		if err := t.checkRole(m.Role); err != nil {
 			return err

@@ -128,9 +128,7 @@ func (t *tx) checkTokenOwner(tok *Token, role authz.RoleID) error {
 		return err
 	case authz.TokenOrganization:
 		if role == "" {
-			if err := t.get(&role, `SELECT default_role FROM organizations WHERE id = ?`, t.orgID); err != nil {
-				return internal(err, "read default role")
-			}
+			role = t.defaultRole
 		}
 		tok.Role = role
 		return t.checkRole(role)
