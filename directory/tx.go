@@ -35,10 +35,10 @@ type tx struct {
 	orgID       string
 	rev         Revision
 	defaultRole authz.RoleID // the organization's, read with the revision
-	now     time.Time
-	ctx     context.Context
-	changes []Change
-	events  []AuditEvent
+	now         time.Time
+	ctx         context.Context
+	changes     []Change
+	events      []AuditEvent
 }
 
 // write runs fn in a transaction of organization orgID and commits the rows
