@@ -20,7 +20,7 @@ const scimRoute = "/scim/v2/{org}/"
 // s.routes, the route table the OpenAPI document of the management API is
 // built from (and tested against).
 func (s *Server) routeSCIM() {
-	svc := scim.New(s.store, scim.Options{MaxBodyBytes: s.maxBody, Logger: s.log, Settled: s.settled})
+	svc := scim.New(s.store, scim.Options{MaxBodyBytes: s.maxBody, PublicURL: s.public, Logger: s.log, Settled: s.settled})
 	s.mux.Handle(scimRoute, s.scimAuth(svc))
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,10 @@ type Config struct {
 	// MaxWait bounds how long a request waits for this replica to catch up
 	// with a revision (min_revision, read-your-writes); zero means 5s.
 	MaxWait time.Duration
+	// PublicURL is the scheme and host clients reach Gatehouse at, such as
+	// https://gatehouse.example.com, for the absolute URLs the protocols
+	// hand out (SCIM resource locations). Empty gives path-absolute URLs.
+	PublicURL string
 }
 
 // Server answers Gatehouse's HTTP API. It is an http.Handler; cmd/gatehouse
@@ -34,6 +39,7 @@ type Server struct {
 	engine  *authz.Engine
 	log     *slog.Logger
 	maxWait time.Duration
+	public  string
 	touched touches
 	maxBody int64
 	mux     *http.ServeMux
@@ -53,6 +59,7 @@ func New(cfg Config) *Server {
 		engine:  cfg.Engine,
 		log:     cfg.Logger,
 		maxWait: cfg.MaxWait,
+		public:  strings.TrimSuffix(cfg.PublicURL, "/"),
 		touched: touches{last: map[string]time.Time{}},
 		maxBody: cfg.MaxBodyBytes,
 		mux:     http.NewServeMux(),

@@ -23,6 +23,7 @@ type serveFlags struct {
 	maxBodyBytes    int64
 	shutdownTimeout time.Duration
 	pollInterval    time.Duration
+	publicURL       string
 }
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -38,6 +39,7 @@ func newServeCommand(g *globals) *cobra.Command {
 	fl.StringVar(&f.initialOrg, "initial-org", "default", "organization created, with an admin token, on the first start")
 	fl.Int64Var(&f.maxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
+	fl.StringVar(&f.publicURL, "public-url", "", "scheme and host clients reach Gatehouse at, such as https://gatehouse.example.com, for absolute URLs in SCIM answers")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 500*time.Millisecond, "how often a replica polls the directory for changes (PostgreSQL notifications wake it sooner)")
 	return cmd
 }
@@ -76,7 +78,7 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes}),
+		Handler:           api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
