@@ -39,7 +39,8 @@
 // attributes Gatehouse does not model, known extension or not, round-trip
 // unchanged. Unknown attributes of the core schema are dropped, as the
 // library drops them, and a password is never stored. A User's groups
-// attribute is not answered yet: filter on groups.value instead.
+// attribute is read-only and derived: it lists the groups the member is in
+// (read with one query per answer or page, and not at all when excluded).
 // A POST without active creates an active member; a PUT without active
 // keeps the member's state, so that a template that leaves it out neither
 // suspends nor revives anyone. Deactivation (active=false) revokes the

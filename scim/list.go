@@ -265,10 +265,18 @@ func (s *Service) userPage(r *http.Request, c *call, q directory.Query) ([]scim.
 	if err != nil {
 		return nil, 0, err
 	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	groups, err := s.memberGroups(r, c, ids...)
+	if err != nil {
+		return nil, 0, err
+	}
 	out := make([]scim.Resource, len(ms))
 	h := users{s}
 	for i, m := range ms {
-		if out[i], err = h.resource(c, m); err != nil {
+		if out[i], err = h.resource(c, m, groups[m.ID]); err != nil {
 			return nil, 0, err
 		}
 	}

@@ -38,7 +38,7 @@ func (h users) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Reso
 		return scim.Resource{}, h.s.asSCIM(r, err)
 	}
 	c.rev = rev
-	return h.resource(c, m)
+	return h.resource(c, m, nil) // a new user is in no group yet
 }
 
 func (h users) Get(r *http.Request, id string) (scim.Resource, error) {
@@ -47,7 +47,7 @@ func (h users) Get(r *http.Request, id string) (scim.Resource, error) {
 	if err != nil {
 		return scim.Resource{}, h.s.asSCIM(r, err)
 	}
-	return h.resource(c, m)
+	return h.withGroups(r, c, m)
 }
 
 // GetAll is not reached: the service answers lists itself (list.go).
@@ -128,7 +128,7 @@ func (h users) update(r *http.Request, c *call, id string, change func(directory
 			return scim.Resource{}, h.s.asSCIM(r, err)
 		}
 		if sameMember(m, next) {
-			return h.resource(c, m)
+			return h.withGroups(r, c, m)
 		}
 		updated, rev, err := h.s.store.UpdateMember(r.Context(), c.org.ID, next, m.Version)
 		if directory.ErrorCode(err) == directory.PreconditionFailed && !pre.given && attempt < maxRetries {
@@ -138,7 +138,7 @@ func (h users) update(r *http.Request, c *call, id string, change func(directory
 			return scim.Resource{}, h.s.asSCIM(r, err)
 		}
 		c.rev, c.settle = rev, m.Active && !updated.Active
-		return h.resource(c, updated)
+		return h.withGroups(r, c, updated)
 	}
 }
 
@@ -181,11 +181,37 @@ func preconditionFailed(current int64) error {
 	return scimError(http.StatusPreconditionFailed, "", fmt.Sprintf("the resource is at version %s", etag(current)))
 }
 
-// resource is the library's form of m, for the answer.
-func (h users) resource(c *call, m directory.Member) (scim.Resource, error) {
+// withGroups is resource with the groups m is in, read when the answer
+// shows them.
+func (h users) withGroups(r *http.Request, c *call, m directory.Member) (scim.Resource, error) {
+	groups, err := h.s.memberGroups(r, c, m.ID)
+	if err != nil {
+		return scim.Resource{}, err
+	}
+	return h.resource(c, m, groups[m.ID])
+}
+
+// memberGroups reads the groups of members when the answer shows them.
+func (s *Service) memberGroups(r *http.Request, c *call, ids ...string) (map[string][]directory.GroupRef, error) {
+	if !c.view.wants("groups") || len(ids) == 0 {
+		return nil, nil
+	}
+	return s.store.MemberGroups(r.Context(), c.org.ID, ids)
+}
+
+// resource is the library's form of m, for the answer, with groups, the
+// read-only list of the groups m is in.
+func (h users) resource(c *call, m directory.Member, groups []directory.GroupRef) (scim.Resource, error) {
 	doc, err := userDocument(m)
 	if err != nil {
 		return scim.Resource{}, err
+	}
+	if len(groups) > 0 {
+		list := make([]any, len(groups))
+		for i, g := range groups {
+			list[i] = map[string]any{"value": g.ID, "display": g.DisplayName, "$ref": c.base + "/Groups/" + g.ID, "type": "direct"}
+		}
+		doc["groups"] = list
 	}
 	c.version = m.Version
 	res := scim.Resource{
