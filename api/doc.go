@@ -68,6 +68,10 @@
 //     (a whole replacement); DELETE role:delete. permission_set (read_only,
 //     standard, billing) is stored as its scopes, united with scopes.
 //     Built-in roles cannot be changed or deleted (400).
+//   - Group mapping rules (/scim/mappings, scimmappings.go): GET and POST
+//     .../preview scim:read; PUT (a whole replacement, applied at once)
+//     scim:update, plus org_member:set_admin when the save gives Admin
+//     through a new rule or makes or unmakes admins.
 //
 // An unknown role given to assign is bad input (400), while a role, team or
 // member named by the path of the resource itself is missing (404).

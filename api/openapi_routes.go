@@ -93,6 +93,21 @@ var routeDocs = map[string]routeDoc{
 		Scopes:  "scim:delete",
 		Status:  http.StatusNoContent,
 	},
+	"GET " + mappingsPath: {
+		Summary: "List the group mapping rules in order; for each SCIM group the first rule whose pattern matches its name applies",
+		Scopes:  "scim:read", Response: mappingList{},
+	},
+	"PUT " + mappingsPath: {
+		Summary: "Replace the group mapping rules with the ordered list sent and apply them to every group at once; " +
+			"the answer holds the rules as saved and what the save changed",
+		Scopes:  "scim:update; rules that give or take away Admin also org_member:set_admin",
+		Request: mappingList{}, Response: mappingsSaved{},
+	},
+	"POST " + mappingsPath + "/preview": {
+		Summary: "Show, without saving, what replacing the group mapping rules with the list sent would change: " +
+			"per group its current and proposed rule, teams created and removed, team roles, members' roles",
+		Scopes: "scim:read", Request: mappingList{}, Response: mappingPreview{},
+	},
 	"GET /api/orgs/{org}/audit": {
 		Summary:  "One page of the audit log, newest first; next is the cursor to pass as after for older events",
 		Scopes:   "audit_logs:read",

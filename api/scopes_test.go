@@ -115,6 +115,18 @@ func TestManagementEndpointsNeedTheirScope(t *testing.T) {
 			path:   func(f fixture) string { return "/teams/" + team(f) + "/grants/stack/proj/dev" },
 			scopes: []string{"team:update"}, want: http.StatusNoContent},
 
+		{route: "GET /scim/mappings", method: http.MethodGet,
+			path: func(fixture) string { return "/scim/mappings" }, scopes: []string{"scim:read"}, want: http.StatusOK},
+		{route: "PUT /scim/mappings", method: http.MethodPut,
+			path: func(fixture) string { return "/scim/mappings" }, body: map[string]any{"rules": []map[string]string{{"pattern": "vendors-*", "action": "ignore"}}},
+			scopes: []string{"scim:update"}, want: http.StatusOK},
+		{route: "PUT /scim/mappings with a rule giving Admin", method: http.MethodPut,
+			path: func(fixture) string { return "/scim/mappings" }, body: map[string]any{"rules": []map[string]string{{"pattern": "root-*", "action": "org_role", "role": "admin"}}},
+			scopes: []string{"scim:update", "org_member:set_admin"}, want: http.StatusOK},
+		{route: "POST /scim/mappings/preview", method: http.MethodPost,
+			path: func(fixture) string { return "/scim/mappings/preview" }, body: map[string]any{"rules": []map[string]string{{"pattern": "x", "action": "team_role", "role": "member"}}},
+			scopes: []string{"scim:read"}, want: http.StatusOK},
+
 		{route: "GET /roles", method: http.MethodGet,
 			path: func(fixture) string { return "/roles" }, scopes: []string{"role:read"}, want: http.StatusOK},
 		{route: "POST /roles", method: http.MethodPost,

@@ -84,6 +84,7 @@ func New(cfg Config) *Server {
 	s.routeAudit()
 	s.routeStacks()
 	s.routeSCIM()
+	s.routeSCIMMappings()
 	s.routeOpenAPI()
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.observe(s.mux)

@@ -4,7 +4,7 @@ import "slices"
 
 // Action is the name of an audit event. The names follow the catalogue's
 // event vocabulary; Gatehouse adds its own only where the catalogue has none
-// (group, grant and SCIM-token changes).
+// (group, grant, SCIM-token and group-mapping changes).
 type Action string
 
 const (
@@ -58,6 +58,7 @@ const (
 	ActionPersonalTokenDeleted Action = "personal-token-deleted"
 	ActionSCIMTokenCreated     Action = "scim-token-created"
 	ActionSCIMTokenDeleted     Action = "scim-token-deleted"
+	ActionGroupMappingsChanged Action = "group-mappings-changed"
 )
 
 // actions lists every action above, the catalogue's first, in the order of
@@ -79,6 +80,7 @@ var actions = []Action{
 	ActionTeamMembersChanged, ActionTeamRoleAssigned, ActionTeamRoleUnassigned,
 	ActionGrantSet, ActionGrantRemoved,
 	ActionPersonalTokenCreated, ActionPersonalTokenDeleted, ActionSCIMTokenCreated, ActionSCIMTokenDeleted,
+	ActionGroupMappingsChanged,
 }
 
 // Actions returns every audit action Gatehouse records.

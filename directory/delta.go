@@ -113,9 +113,10 @@ func (r deltaReader) touched(from, to int64) (touchedRows, bool, error) {
 				for _, id := range c.Refs {
 					members[id] = true
 				}
-			case "group", "group_member":
-				// Groups decide nothing themselves: what a group change does
-				// to its team is logged as team and team_member changes.
+			case "group", "group_member", "group_mapping":
+				// Groups and their mapping rules decide nothing themselves:
+				// what they do to teams and members is logged as team,
+				// team_member, team_role and member changes.
 			case "grant":
 				if len(c.Refs) == 0 {
 					return out, false, nil

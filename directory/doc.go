@@ -32,6 +32,10 @@
 //     team, gtho_ organization, gths_ SCIM), end in a checksum, and are
 //     stored only as SHA-256 hashes. Deleting a token revokes it and keeps
 //     its name taken.
+//   - Group mapping rules (mapping.go) apply in the transaction that
+//     provisions or changes a group, and a save of the rules applies them to
+//     every group in its own; their effects are logged as the team, team
+//     role and member changes they are, so followers need no rules.
 //   - Actor and request metadata for audit events come from the context
 //     (NewContextWithActor, NewContextWithRequest).
 //

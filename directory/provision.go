@@ -13,7 +13,9 @@ import (
 // Provisioning is what identity providers write: SCIM pushes today, group
 // claims of SAML and OIDC sign-ins later. Every SCIM group backs a team of
 // the same name whose membership is the group's (IdP-backed); Gatehouse owns
-// the team's roles and grants.
+// the team's roles and grants. The organization's group mapping rules
+// (mapping.go) may keep a group from backing a team, assign its team a
+// role, or give its members an organization role.
 //
 // Team names are unique per organization while group names are not, so a
 // group whose name a team already has gets the first free name of
@@ -54,7 +56,9 @@ const maxTeamNameBase = 200
 // ProvisionGroup creates a group with its initial members and the team it
 // backs, in one transaction. The members must all be members of the
 // organization. The team is named after the group (see the collision rule
-// above).
+// above). The organization's group mapping rules apply in the same
+// transaction (mapping.go): under an ignore rule the group backs no team
+// and the Team returned is the zero Team.
 func (s *Store) ProvisionGroup(ctx context.Context, orgID string, g Group, memberIDs []string) (Group, Team, Revision, error) {
 	if err := validateGroup(&g); err != nil {
 		return Group{}, Team{}, 0, err
@@ -69,16 +73,30 @@ func (s *Store) ProvisionGroup(ctx context.Context, orgID string, g Group, membe
 		if err != nil {
 			return mapError(err, "group already exists")
 		}
+		rules, rule, err := t.ruleFor(g.DisplayName)
+		if err != nil {
+			return err
+		}
+		details := map[string]any{"team_id": tm.ID}
+		if ignores(rule) {
+			tm = Team{}
+			details = map[string]any{"team_id": "", "ignored_by_group_mapping": rule.ID}
+		}
 		t.changed("group", "create", g.ID)
-		t.audit(authz.ActionGroupCreated, "group", g.ID, g.DisplayName, map[string]any{"team_id": tm.ID})
-		if tm.Name, err = t.teamNameFor(g, ""); err != nil {
+		t.audit(authz.ActionGroupCreated, "group", g.ID, g.DisplayName, details)
+		if tm.ID != "" {
+			if tm.Name, err = t.teamNameFor(g, ""); err != nil {
+				return err
+			}
+			if err := t.createTeam(&tm); err != nil {
+				return err
+			}
+		}
+		added, err := t.addGroupMembers(g, dedupe(memberIDs))
+		if err != nil {
 			return err
 		}
-		if err := t.createTeam(&tm); err != nil {
-			return err
-		}
-		_, err = t.addGroupMembers(g, dedupe(memberIDs))
-		return err
+		return t.mapNewGroup(rules, rule, tm, added)
 	})
 	if err != nil {
 		return Group{}, Team{}, 0, err
@@ -94,7 +112,8 @@ func (s *Store) ProvisionGroup(ctx context.Context, orgID string, g Group, membe
 // backs. When ifVersion is not zero the group must still be at that
 // version. The group's version grows by one when anything changed; an
 // update that changes nothing writes nothing and reports the current
-// revision.
+// revision. The group mapping rules apply to a renamed group and to the
+// members added or removed, in the same transaction.
 func (s *Store) UpdateProvisionedGroup(ctx context.Context, orgID, groupID string, u GroupUpdate, ifVersion int64) (Group, Revision, error) {
 	if u.Group != nil {
 		if err := validateGroup(u.Group); err != nil {
@@ -116,19 +135,24 @@ func (s *Store) UpdateProvisionedGroup(ctx context.Context, orgID, groupID strin
 			return Errorf(PreconditionFailed, "group %s is at version %d, not %d", groupID, old.Version, ifVersion)
 		}
 		out = old
-		membersChanged, err := t.applyMemberOps(old, u.Members)
+		touched, err := t.applyMemberOps(old, u.Members)
 		if err != nil {
 			return err
 		}
-		if u.Group != nil && !sameGroup(old, *u.Group) {
-			out, err = t.rewriteGroup(old, *u.Group)
-			return err
-		}
-		if membersChanged {
+		switch {
+		case u.Group != nil && !sameGroup(old, *u.Group):
+			if out, err = t.rewriteGroup(old, *u.Group); err != nil {
+				return err
+			}
+		case len(touched) > 0:
 			out.Version, out.UpdatedAt = old.Version+1, t.now
-			return t.touchGroup(groupID)
+			if err := t.touchGroup(groupID); err != nil {
+				return err
+			}
+		default:
+			return nil
 		}
-		return nil
+		return t.remapGroup(old, out, touched)
 	})
 	if err != nil {
 		return Group{}, 0, err
@@ -137,9 +161,20 @@ func (s *Store) UpdateProvisionedGroup(ctx context.Context, orgID, groupID strin
 }
 
 // DeleteGroupIfVersion is DeleteGroup that, when ifVersion is not zero,
-// deletes only a group still at that version.
+// deletes only a group still at that version. Members whose organization
+// role the group's org_role rule gave get the role the rules still give
+// them, or the default role.
 func (s *Store) DeleteGroupIfVersion(ctx context.Context, orgID, groupID string, ifVersion int64) (Revision, error) {
-	return s.write(ctx, orgID, func(t *tx) error { return t.deleteGroup(groupID, ifVersion) })
+	return s.write(ctx, orgID, func(t *tx) error {
+		rules, ids, err := t.membersRuledBy(groupID)
+		if err != nil {
+			return err
+		}
+		if err := t.deleteGroup(groupID, ifVersion); err != nil {
+			return err
+		}
+		return t.reconcileRoles(rules, ids)
+	})
 }
 
 // DeleteMemberIfVersion is DeleteMember that, when ifVersion is not zero,
@@ -148,48 +183,45 @@ func (s *Store) DeleteMemberIfVersion(ctx context.Context, orgID, memberID strin
 	return s.write(ctx, orgID, func(t *tx) error { return t.deleteMember(memberID, ifVersion) })
 }
 
-// applyMemberOps applies ops in order and reports whether the membership
-// changed.
-func (t *tx) applyMemberOps(g Group, ops []MemberOp) (bool, error) {
-	changed := false
+// applyMemberOps applies ops in order and returns the ids of the members
+// added or removed (an id may repeat); none when the membership is as it
+// was.
+func (t *tx) applyMemberOps(g Group, ops []MemberOp) ([]string, error) {
+	var touched []string
 	for _, op := range ops {
 		var (
-			n   int
+			ids []string
 			err error
 		)
 		switch op.Kind {
 		case AddMembers:
-			var added []string
-			added, err = t.addGroupMembers(g, dedupe(op.IDs))
-			n = len(added)
+			ids, err = t.addGroupMembers(g, dedupe(op.IDs))
 		case RemoveMembers:
-			var removed []string
-			removed, err = t.removeGroupMembers(g, dedupe(op.IDs))
-			n = len(removed)
+			ids, err = t.removeGroupMembers(g, dedupe(op.IDs))
 		case SetMembers:
-			n, err = t.setGroupMembers(g, dedupe(op.IDs))
+			ids, err = t.setGroupMembers(g, dedupe(op.IDs))
 		}
 		if err != nil {
-			return false, err
+			return nil, err
 		}
-		changed = changed || n > 0
+		touched = append(touched, ids...)
 	}
-	return changed, nil
+	return touched, nil
 }
 
-// setGroupMembers makes ids the group's exact membership and returns how
-// many memberships it added or removed.
-func (t *tx) setGroupMembers(g Group, ids []string) (int, error) {
+// setGroupMembers makes ids the group's exact membership and returns the
+// ids of the members it added or removed.
+func (t *tx) setGroupMembers(g Group, ids []string) ([]string, error) {
 	var have []string
 	if err := t.sel(&have, `SELECT member_id FROM idp_group_members WHERE org_id = ? AND group_id = ?`, t.orgID, g.ID); err != nil {
-		return 0, internal(err, "read group members")
+		return nil, internal(err, "read group members")
 	}
 	added, err := t.addGroupMembers(g, difference(ids, have))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	removed, err := t.removeGroupMembers(g, difference(have, ids))
-	return len(added) + len(removed), err
+	return append(added, removed...), err
 }
 
 // rewriteGroup writes a group's new attributes, bumps its version, and
@@ -243,21 +275,34 @@ func (t *tx) renameLinkedTeam(g Group) error {
 // group's display name, or the first free name with an "(IdP …)" suffix.
 // The team self (when renaming it) does not count as taking a name.
 func (t *tx) teamNameFor(g Group, self string) (string, error) {
+	var err error
+	name := freeTeamName(g, func(name string) bool {
+		taken := err != nil
+		if !taken {
+			taken, err = t.exists(`SELECT 1 FROM teams WHERE org_id = ? AND name_key = ? AND id <> ?`, t.orgID, foldKey(name), self)
+		}
+		return taken
+	})
+	if err != nil {
+		return "", internal(err, "look up team names")
+	}
+	return name, nil
+}
+
+// freeTeamName returns the first of the names the team backed by g may
+// have that taken does not report taken.
+func freeTeamName(g Group, taken func(name string) bool) string {
 	base := truncateUTF8(g.DisplayName, maxTeamNameBase)
 	candidates := []string{base, base + " (IdP)"}
 	for i := 2; i <= 20; i++ {
 		candidates = append(candidates, fmt.Sprintf("%s (IdP %d)", base, i))
 	}
 	for _, name := range candidates {
-		taken, err := t.exists(`SELECT 1 FROM teams WHERE org_id = ? AND name_key = ? AND id <> ?`, t.orgID, foldKey(name), self)
-		if err != nil {
-			return "", internal(err, "look up team names")
-		}
-		if !taken {
-			return name, nil
+		if !taken(name) {
+			return name
 		}
 	}
-	return fmt.Sprintf("%s (IdP %s)", base, g.ID), nil
+	return fmt.Sprintf("%s (IdP %s)", base, g.ID)
 }
 
 // sameGroup reports whether g would leave old's attributes as they are.

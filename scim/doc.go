@@ -50,7 +50,11 @@
 //
 // Groups are directory groups, each backing a team created with it in one
 // transaction (directory.ProvisionGroup; the team's naming rule when a name
-// is taken is documented there). Membership lives in rows, never in the
+// is taken is documented there), unless the organization's group mapping
+// rules ignore the group; the rules may also assign the team a role or give
+// the group's members an organization role, applied in the same
+// transaction as the group's creation, rename or membership change
+// (directory/mapping.go). Membership lives in rows, never in the
 // group's document, and every change of it is a delta applied in the same
 // store call as the group's other attributes: PATCH add members adds those
 // named, remove members with a value list removes only those (Entra's
