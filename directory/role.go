@@ -132,17 +132,22 @@ func (s *Store) DeleteRole(ctx context.Context, orgID, roleID string) (Revision,
 			Members int `db:"members"`
 			Tokens  int `db:"tokens"`
 			Default int `db:"is_default"`
+			Rules   int `db:"rules"`
 		}
 		err = t.get(&holders, `SELECT
 			(SELECT COUNT(*) FROM members WHERE org_id = ? AND role = ?) AS members,
 			(SELECT COUNT(*) FROM tokens WHERE org_id = ? AND role = ? AND deleted_at IS NULL) AS tokens,
-			(SELECT COUNT(*) FROM organizations WHERE id = ? AND default_role = ?) AS is_default`,
-			orgID, roleID, orgID, roleID, orgID, roleID)
+			(SELECT COUNT(*) FROM organizations WHERE id = ? AND default_role = ?) AS is_default,
+			(SELECT COUNT(*) FROM group_mappings WHERE org_id = ? AND role = ?) AS rules`,
+			orgID, roleID, orgID, roleID, orgID, roleID, orgID, roleID)
 		if err != nil {
 			return internal(err, "count role holders")
 		}
 		if holders.Default > 0 {
 			return Errorf(Conflict, "role %s is the organization's default role; choose another default first", old.Name)
+		}
+		if holders.Rules > 0 {
+			return Errorf(Conflict, "role %s is given by %d group mapping rules; change the rules first", old.Name, holders.Rules)
 		}
 		if holders.Members+holders.Tokens > 0 {
 			return Errorf(Conflict, "role %s is held by %d members and %d organization tokens; give them another role first",

@@ -23,6 +23,7 @@ func RunMappingTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		fn   func(t *testing.T, s *directory.Store)
 	}{
 		{"rules are saved in order and keep their identity across saves", testMappingRoundTrip},
+		{"a custom role a rule gives cannot be deleted", testMappingKeepsItsRole},
 		{"a bad rule is refused by its place in the list and writes nothing", testMappingInvalid},
 		{"an ignored group is stored but backs no team", testMappingIgnoreAtProvisioning},
 		{"a team_role rule assigns its role to a provisioned group's team", testMappingTeamRoleAtProvisioning},
@@ -599,4 +600,16 @@ func testMappingDeltas(t *testing.T, s *directory.Store) {
 	if len(events) != 2 {
 		t.Errorf("%d %s events; want one per save", len(events), authz.ActionGroupMappingsChanged)
 	}
+}
+
+func testMappingKeepsItsRole(t *testing.T, s *directory.Store) {
+	o := mustOrg(t, s, "acme")
+	role, _, err := s.CreateRole(ctx, o.ID, directory.Role{Name: "Deployer"})
+	must(t, err)
+	setRules(t, s, o.ID, rule("deploy-*", directory.MappingTeamRole, authz.RoleID(role.ID)))
+	_, err = s.DeleteRole(ctx, o.ID, role.ID)
+	wantCode(t, err, directory.Conflict)
+	setRules(t, s, o.ID)
+	_, err = s.DeleteRole(ctx, o.ID, role.ID)
+	must(t, err)
 }
