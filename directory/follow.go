@@ -30,7 +30,8 @@ type Follower struct {
 	engine   *authz.Engine
 	log      *slog.Logger
 	interval time.Duration
-	wake     chan struct{}
+	wake     chan struct{} // a change happened: look soon
+	urgent   chan struct{} // someone waits for a revision: look now
 	// reload asks the next Sync to rebuild every organization from its
 	// whole model, as after a lost notification connection.
 	reload atomic.Bool
@@ -39,15 +40,26 @@ type Follower struct {
 // NewFollower returns a follower that feeds engine from store, polling every
 // interval.
 func NewFollower(store *Store, engine *authz.Engine, log *slog.Logger, interval time.Duration) *Follower {
-	f := &Follower{store: store, engine: engine, log: log, interval: interval, wake: make(chan struct{}, 1)}
-	engine.SetNudge(func(string) { f.Wake() })
+	f := &Follower{store: store, engine: engine, log: log, interval: interval,
+		wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1)}
+	engine.SetNudge(func(string) { signal(f.urgent) })
 	return f
 }
 
-// Wake asks the follower to look for changes now.
-func (f *Follower) Wake() {
+// Wake asks the follower to look for changes soon: notifications arriving
+// within batchWindow of a pass are folded into the next one.
+func (f *Follower) Wake() { signal(f.wake) }
+
+// batchWindow is the least time between two passes that no waiter asked
+// for. Under a stream of writes — an identity provider's initial sync —
+// it turns one pass per write into one pass per window, sparing the
+// database a read transaction per write; a request waiting for a revision
+// (min_revision, read-your-writes) skips it.
+const batchWindow = 25 * time.Millisecond
+
+func signal(ch chan struct{}) {
 	select {
-	case f.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -67,9 +79,17 @@ func (f *Follower) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-f.wake:
+		case <-f.urgent:
 		}
 		if err := f.Sync(ctx); err != nil && ctx.Err() == nil {
 			f.log.Warn("following the directory failed; retrying at the next poll", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(batchWindow):
+		case <-f.urgent:
+			signal(f.urgent) // handled at the top of the loop
 		}
 	}
 }
