@@ -7,7 +7,7 @@ BIN         := bin/gatehouse
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ARGS        ?=
 
-.PHONY: run test bench lint build clean
+.PHONY: run test bench load lint build clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gatehouse
@@ -28,6 +28,20 @@ test:
 # 10,000-member directory per dialect); compare runs with benchstat.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+
+# `make load` starts a server on SQLite and one on a throwaway PostgreSQL
+# database (created on GATEHOUSE_LOAD_DATABASE_URL's server, dropped after),
+# drives each with every scenario of `gatehouse load`, and writes
+# docs/benchmarks.md. LOAD_ARGS adds or overrides flags.
+GATEHOUSE_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+LOAD_ARGS ?=
+
+load: build
+	./$(BIN) load --start sqlite,postgres --load-database-url '$(GATEHOUSE_LOAD_DATABASE_URL)' \
+		--scenario scim-sync,scim-churn,check --dialect entra,okta \
+		--users 10000 --groups 1000 --memberships 100000 --member-batch 10 --large-group 50000 \
+		--concurrency 8 --duration 6s --check-rate 20000 \
+		--json bin/load.json --report docs/benchmarks.md $(LOAD_ARGS)
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -43,7 +43,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&g.data, "data", "./data", "folder of the embedded SQLite database, used when --database-url is empty")
 	f.StringVar(&g.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…); empty means SQLite under --data")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newServeCommand(g), newMigrateCommand(g), newOrgCommand(g), newTokenCommand(g), newCheckCommand(g))
+	root.AddCommand(newServeCommand(g), newMigrateCommand(g), newOrgCommand(g), newTokenCommand(g), newCheckCommand(g), newLoadCommand(g))
 	return root
 }
 

@@ -1,0 +1,28 @@
+// Package load is the load generator behind `gatehouse load`: against a
+// running Gatehouse server, over HTTP as any client would, it drives
+// named scenarios and reports what the server sustained.
+//
+//   - scim-sync: an identity provider's initial sync, as Entra or Okta
+//     sends it (dialect.go): for each user an existence query and a
+//     create, for each group a lookup and a create with no members, then
+//     the memberships as member-add PATCHes in batches.
+//   - scim-churn: steady member adds and removes on one large group and on
+//     small groups, with deactivations and reactivations, then the group
+//     listings Entra issues, each timed alone.
+//   - check: single and batch authorization checks over teams and grants
+//     it creates through the management API, with a mix of allowed and
+//     denied answers and of hot and cold principals and entities.
+//
+// Each scenario is made of phases. A setup phase prepares data and is
+// reported by its duration only; a measured phase reports, per kind of
+// request, its rate, its latency percentiles and its errors by status
+// (any status the sender would not accept is an error, kept with a sample
+// body). Latency is timed from the moment a request is sent to the end of
+// its answer's body.
+//
+// Every name the tool creates carries a random run id, so that runs
+// against one server never collide. The tool can also start the servers
+// itself (Options.Start): one on SQLite in a temporary folder, one on a
+// throwaway PostgreSQL database it creates and drops; it then reads the
+// server's resident memory from /proc while it runs.
+package load
