@@ -1,10 +1,8 @@
 package scim_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -105,44 +103,16 @@ func (e *scimEnv) do(method, path string, body any, headers ...string) reply {
 // doAs sends a request to an absolute path with token as bearer.
 func (e *scimEnv) doAs(token, method, path string, body any, headers ...string) reply {
 	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
+	ct := "application/scim+json"
+	if strings.HasPrefix(path, "/api/") {
+		ct = "application/json"
 	}
-	req, err := http.NewRequest(method, e.url+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != nil {
-		ct := "application/scim+json"
-		if strings.HasPrefix(path, "/api/") {
-			ct = "application/json"
-		}
-		req.Header.Set("Content-Type", ct)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	extra := map[string]string{}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		extra[headers[i]] = headers[i+1]
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return reply{status: res.StatusCode, header: res.Header, body: b}
+	res := apitest.Do(e.t, method, e.url+path, token, body, ct, extra)
+	return reply{status: res.Status, header: res.Header, body: res.Body}
 }
 
 // must fails t unless r has status want, and returns r's JSON object
