@@ -236,7 +236,7 @@ func (s *Store) PreviewGroupMappings(ctx context.Context, orgID string, proposed
 		return MappingPreview{}, err
 	}
 	defer sqlTx.Rollback()
-	t := &tx{tx: sqlTx, orgID: orgID, now: s.clock(), ctx: ctx}
+	t := &tx{store: s, tx: sqlTx, orgID: orgID, now: s.clock(), ctx: ctx}
 	if ok, err := t.exists(`SELECT 1 FROM organizations WHERE id = ?`, orgID); err != nil || !ok {
 		if err != nil {
 			return MappingPreview{}, internal(err, "find organization")

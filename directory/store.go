@@ -2,6 +2,8 @@ package directory
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"errors"
 	"fmt"
 	"net/url"
@@ -30,6 +32,8 @@ type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
 	dsn     string
+	stmts   sync.Map // query to *sqlx.Stmt; see prepared
+	nstmts  atomic.Int32
 	now     func() time.Time
 }
 

@@ -31,6 +31,7 @@ type Change struct {
 // tx is one write transaction of one organization. It gathers the changes
 // and audit events that commit with the rows.
 type tx struct {
+	store       *Store
 	tx          *sqlx.Tx
 	orgID       string
 	rev         Revision
@@ -57,7 +58,7 @@ func (s *Store) transact(ctx context.Context, orgID string, before, fn func(*tx)
 		return 0, internal(err, "begin transaction")
 	}
 	defer sqlTx.Rollback()
-	t := &tx{tx: sqlTx, orgID: orgID, now: s.clock(), ctx: ctx}
+	t := &tx{store: s, tx: sqlTx, orgID: orgID, now: s.clock(), ctx: ctx}
 	if before != nil {
 		if err := before(t); err != nil {
 			return 0, err
@@ -155,10 +156,16 @@ func (t *tx) audit(action authz.Action, targetType, targetID, targetName string,
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	if st := t.store.prepared(t.ctx, query); st != nil {
+		return t.tx.StmtxContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
 	return t.tx.ExecContext(t.ctx, t.tx.Rebind(query), args...)
 }
 
 func (t *tx) get(dest any, query string, args ...any) error {
+	if st := t.store.prepared(t.ctx, query); st != nil {
+		return t.tx.StmtxContext(t.ctx, st).GetContext(t.ctx, dest, args...)
+	}
 	return t.tx.GetContext(t.ctx, dest, t.tx.Rebind(query), args...)
 }
 
@@ -195,4 +202,34 @@ func notFound(err error, format string, args ...any) error {
 		return Errorf(NotFound, format, args...)
 	}
 	return internal(err, "read from the database")
+}
+
+// maxPrepared bounds the statements kept prepared; queries with IN lists
+// of many lengths would otherwise fill it.
+const maxPrepared = 256
+
+// prepared returns query prepared on PostgreSQL, once per connection, so
+// that the server neither parses nor plans it again on every execution —
+// time otherwise spent holding the organization's row lock. It returns nil
+// on SQLite, for long or dynamic queries, and when the cache is full.
+func (s *Store) prepared(ctx context.Context, query string) *sqlx.Stmt {
+	if s == nil || s.dialect != Postgres || len(query) > 4000 || strings.Count(query, "?") > 32 {
+		return nil
+	}
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sqlx.Stmt)
+	}
+	if s.nstmts.Load() >= maxPrepared {
+		return nil
+	}
+	st, err := s.db.PreparexContext(ctx, s.db.Rebind(query))
+	if err != nil {
+		return nil // the plain path will report the error
+	}
+	if old, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return old.(*sqlx.Stmt)
+	}
+	s.nstmts.Add(1)
+	return st
 }
