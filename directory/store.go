@@ -2,14 +2,14 @@ package directory
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
