@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/authz"
@@ -247,7 +248,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, c *caller) e
 }
 
 func introspectedToken(r *http.Request) (string, error) {
-	if ct := r.Header.Get("Content-Type"); len(ct) >= 16 && ct[:16] == "application/json" {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var body struct {
 			Token         string `json:"token"`
 			TokenTypeHint string `json:"token_type_hint"`

@@ -4,7 +4,6 @@ import (
 	"hash/maphash"
 	"maps"
 	"slices"
-	"time"
 )
 
 // Delta is a set of changes to apply to a snapshot without compiling the
@@ -61,7 +60,6 @@ const MaxDeltaEntries = 50_000
 func (s *Snapshot) Apply(d *Delta) (*Snapshot, bool) {
 	n := *s
 	n.revision = d.Revision
-	n.builtAt = time.Now()
 	if len(d.Teams) > 0 && !n.applyTeams(d.Teams) {
 		return nil, false
 	}
@@ -181,8 +179,7 @@ func (s *Snapshot) applyEntities(changes []EntityChange) bool {
 		fresh[t][maphash.String(s.seeds[0], c.ID)] = span{start, int32(len(accs)), maphash.String(s.seeds[1], c.ID)}
 	}
 	s.changed, s.changedAccesses = fresh, accs
-	s.changedCount = len(fresh[0]) + len(fresh[1]) + len(fresh[2])
-	return s.changedCount <= MaxDeltaEntries && len(accs) <= 4*MaxDeltaEntries
+	return len(fresh[0])+len(fresh[1])+len(fresh[2]) <= MaxDeltaEntries && len(accs) <= 4*MaxDeltaEntries
 }
 
 func (s *Snapshot) applyTokens(changes []TokenChange) {

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"sync/atomic"
 )
@@ -57,17 +58,16 @@ func (e *Engine) Publish(snaps ...*Snapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	old := e.state.Load()
-	next := &engineState{byID: make(map[string]*Snapshot, len(old.byID)+len(snaps)), byName: make(map[string]*Snapshot, len(old.byName)+len(snaps))}
-	for id, s := range old.byID {
-		next.byID[id] = s
-	}
+	next := &engineState{byID: maps.Clone(old.byID), byName: maps.Clone(old.byName)}
 	for _, s := range snaps {
-		if cur := next.byID[s.orgID]; cur != nil && cur.revision > s.revision {
+		cur := next.byID[s.orgID]
+		if cur != nil && cur.revision > s.revision {
 			continue
 		}
+		if cur != nil && cur.orgName != s.orgName {
+			delete(next.byName, FoldName(cur.orgName))
+		}
 		next.byID[s.orgID] = s
-	}
-	for _, s := range next.byID {
 		next.byName[FoldName(s.orgName)] = s
 	}
 	e.state.Store(next)
@@ -80,13 +80,13 @@ func (e *Engine) Remove(orgID string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	old := e.state.Load()
-	next := &engineState{byID: make(map[string]*Snapshot, len(old.byID)), byName: make(map[string]*Snapshot, len(old.byName))}
-	for id, s := range old.byID {
-		if id != orgID {
-			next.byID[id] = s
-			next.byName[FoldName(s.orgName)] = s
-		}
+	cur := old.byID[orgID]
+	if cur == nil {
+		return
 	}
+	next := &engineState{byID: maps.Clone(old.byID), byName: maps.Clone(old.byName)}
+	delete(next.byID, orgID)
+	delete(next.byName, FoldName(cur.orgName))
 	e.state.Store(next)
 }
 

@@ -5,7 +5,6 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
-	"time"
 )
 
 // The grantable entity types as small indices, for arrays indexed by type.
@@ -192,7 +191,6 @@ type Snapshot struct {
 	orgName  string
 	revision int64
 	settings Settings
-	builtAt  time.Time
 
 	roles   []*role
 	roleIdx map[RoleID]int32
@@ -216,7 +214,6 @@ type Snapshot struct {
 	// spans point into changedAccesses and replace those of entities.
 	changed         [numTypes]map[uint64]span
 	changedAccesses []access
-	changedCount    int
 
 	tokens    map[string]*tokenEntry // by hash
 	tokenByID map[string]string      // id to hash
@@ -262,7 +259,6 @@ func FoldName(s string) string { return strings.ToLower(strings.ToUpper(s)) }
 func Compile(m *Model) *Snapshot {
 	s := &Snapshot{
 		orgID: m.OrgID, orgName: m.OrgName, revision: m.Revision, settings: m.Settings,
-		builtAt: time.Now(),
 	}
 	s.compileSettings()
 	s.compileRoles(m.Roles)

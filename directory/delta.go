@@ -242,13 +242,10 @@ func (r deltaReader) members(d *authz.Delta, ids []string) error {
 	for i := range d.Members {
 		byID[d.Members[i].ID] = &d.Members[i]
 	}
-	err := r.in(`SELECT id, user_name, active, role FROM members WHERE org_id = ? AND id IN (?)`, ids, func(rows *sql.Rows) error {
-		var m authz.MemberDef
-		if err := rows.Scan(&m.ID, &m.UserName, &m.Active, &m.Role); err != nil {
-			return err
-		}
+	err := r.in(`SELECT `+memberDefColumns+` FROM members WHERE org_id = ? AND id IN (?)`, ids, func(rows *sql.Rows) error {
+		m, err := scanMemberDef(rows)
 		byID[m.ID].Def = &m
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
@@ -295,20 +292,10 @@ func (r deltaReader) entities(d *authz.Delta, refs []entityRef) error {
 
 func (r deltaReader) tokens(d *authz.Delta, ids []string) error {
 	live := map[string]*authz.TokenDef{}
-	err := r.in(`SELECT id, name, hash, kind, COALESCE(role, ''), COALESCE(team_id, ''), COALESCE(member_id, ''), expires_at
-		FROM tokens WHERE org_id = ? AND deleted_at IS NULL AND id IN (?)`, ids, func(rows *sql.Rows) error {
-		var (
-			t       authz.TokenDef
-			expires sql.NullTime
-		)
-		if err := rows.Scan(&t.ID, &t.Name, &t.Hash, &t.Kind, &t.Role, &t.TeamID, &t.MemberID, &expires); err != nil {
-			return err
-		}
-		if expires.Valid {
-			t.ExpiresAt = expires.Time
-		}
+	err := r.in(`SELECT `+tokenDefColumns+` FROM tokens WHERE org_id = ? AND deleted_at IS NULL AND id IN (?)`, ids, func(rows *sql.Rows) error {
+		t, err := scanTokenDef(rows)
 		live[t.ID] = &t
-		return nil
+		return err
 	})
 	for _, id := range ids {
 		d.Tokens = append(d.Tokens, authz.TokenChange{ID: id, Def: live[id]})

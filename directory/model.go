@@ -103,10 +103,34 @@ func (r modelReader) roles(m *authz.Model) error {
 	return nil
 }
 
+// The columns of a member and of a live token as the engine knows them, and
+// their scanners; the model and deltas read both.
+const (
+	memberDefColumns = `id, user_name, active, role`
+	tokenDefColumns  = `id, name, hash, kind, COALESCE(role, ''), COALESCE(team_id, ''), COALESCE(member_id, ''), expires_at`
+)
+
+func scanMemberDef(rows *sql.Rows) (authz.MemberDef, error) {
+	var d authz.MemberDef
+	err := rows.Scan(&d.ID, &d.UserName, &d.Active, &d.Role)
+	return d, err
+}
+
+func scanTokenDef(rows *sql.Rows) (authz.TokenDef, error) {
+	var (
+		d       authz.TokenDef
+		expires sql.NullTime
+	)
+	err := rows.Scan(&d.ID, &d.Name, &d.Hash, &d.Kind, &d.Role, &d.TeamID, &d.MemberID, &expires)
+	if expires.Valid {
+		d.ExpiresAt = expires.Time
+	}
+	return d, err
+}
+
 func (r modelReader) members(m *authz.Model) error {
-	return r.each(`SELECT id, user_name, active, role FROM members WHERE org_id = ?`, func(rows *sql.Rows) error {
-		var d authz.MemberDef
-		err := rows.Scan(&d.ID, &d.UserName, &d.Active, &d.Role)
+	return r.each(`SELECT `+memberDefColumns+` FROM members WHERE org_id = ?`, func(rows *sql.Rows) error {
+		d, err := scanMemberDef(rows)
 		m.Members = append(m.Members, d)
 		return err
 	})
@@ -151,16 +175,8 @@ func (r modelReader) grants(m *authz.Model) error {
 // tokens reads the live tokens. Expired ones are kept: the engine checks
 // expiry at each use, so a token cannot outlive its expiry between reloads.
 func (r modelReader) tokens(m *authz.Model) error {
-	return r.each(`SELECT id, name, hash, kind, COALESCE(role, ''), COALESCE(team_id, ''), COALESCE(member_id, ''), expires_at
-		FROM tokens WHERE org_id = ? AND deleted_at IS NULL`, func(rows *sql.Rows) error {
-		var (
-			d       authz.TokenDef
-			expires sql.NullTime
-		)
-		err := rows.Scan(&d.ID, &d.Name, &d.Hash, &d.Kind, &d.Role, &d.TeamID, &d.MemberID, &expires)
-		if expires.Valid {
-			d.ExpiresAt = expires.Time
-		}
+	return r.each(`SELECT `+tokenDefColumns+` FROM tokens WHERE org_id = ? AND deleted_at IS NULL`, func(rows *sql.Rows) error {
+		d, err := scanTokenDef(rows)
 		m.Tokens = append(m.Tokens, d)
 		return err
 	})
