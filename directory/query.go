@@ -149,6 +149,9 @@ type Query struct {
 	Descending bool
 	StartIndex int // 1-based, as SCIM; <1 means 1
 	Count      int // 0 means up to MaxQueryCount; larger counts are cut to it; negative is Invalid
+	// TotalOnly asks for the number of matches alone, as SCIM's count=0
+	// does: no page is read.
+	TotalOnly bool
 }
 
 // MaxQueryCount bounds the resources one query returns.
@@ -202,12 +205,14 @@ func runQuery[T any](ctx context.Context, s *Store, orgID string, q Query, res *
 	}
 	defer tx.Rollback()
 	rows := []T{}
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind(page.sql), page.args...); err != nil {
-		return nil, 0, internal(err, "query "+res.plural)
-	}
-	// A page that is neither empty nor full ends the matches.
-	if n := len(rows); n > 0 && n < limit || n == 0 && offset == 0 {
-		return rows, offset + n, nil
+	if !q.TotalOnly {
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(page.sql), page.args...); err != nil {
+			return nil, 0, internal(err, "query "+res.plural)
+		}
+		// A page that is neither empty nor full ends the matches.
+		if n := len(rows); n > 0 && n < limit || n == 0 && offset == 0 {
+			return rows, offset + n, nil
+		}
 	}
 	count := cat("SELECT COUNT(*) ", from)
 	var total int

@@ -171,14 +171,11 @@ func (s *Service) answerList(w http.ResponseWriter, r *http.Request, types []*sc
 	resources := []any{}
 	for _, lq := range queries {
 		q := lq.query
-		q.StartIndex, q.Count = skip+1, max(left, 1) // count 0 still needs the total
+		q.StartIndex, q.Count, q.TotalOnly = skip+1, left, left == 0
 		docs, n, err := s.page(r, c, lq.rt, q, req.view)
 		if err != nil {
 			writeError(w, s.asSCIM(r, err))
 			return
-		}
-		if left == 0 {
-			docs = nil
 		}
 		resources = append(resources, docs...)
 		total += n

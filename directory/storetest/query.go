@@ -26,6 +26,7 @@ func RunQueryTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"filters that break the rules are Invalid and name the problem", testQueryInvalid},
 		{"hostile values are inert and hostile attribute names refused", testQueryHostile},
 		{"queries never see another organization", testQueryTenancy},
+		{"a total-only query counts the matches and reads no page", testQueryTotalOnly},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s, f) })
 	}
@@ -579,5 +580,16 @@ func testQueryTenancy(t *testing.T, s *directory.Store, f queryFixture) {
 	ms, total, err = s.QueryMembers(ctx, "no-such-org", directory.Query{})
 	if err != nil || len(ms) != 0 || total != 0 {
 		t.Errorf("an unknown organization: %d members, total %d, error %v", len(ms), total, err)
+	}
+}
+
+func testQueryTotalOnly(t *testing.T, s *directory.Store, f queryFixture) {
+	f2 := eq("title", "engineer")
+	ms, total, err := s.QueryMembers(ctx, f.org.ID, directory.Query{Filter: &f2, TotalOnly: true})
+	must(t, err)
+	all, want, err := s.QueryMembers(ctx, f.org.ID, directory.Query{Filter: &f2})
+	must(t, err)
+	if len(ms) != 0 || total != want || len(all) != want || want == 0 {
+		t.Errorf("total-only query = %d rows, total %d; want no rows and the total %d", len(ms), total, want)
 	}
 }
