@@ -13,7 +13,10 @@
 //     revisions follow commit order without gaps and existence checks made
 //     inside a transaction cannot race a concurrent delete. A write that
 //     changes nothing (a retried add, say) is rolled back and reports the
-//     current revision.
+//     current revision. Writes of one organization that queue up in one
+//     process are committed together (batch.go): one transaction, one
+//     lock and one WAL flush, each write in its own savepoint with its own
+//     revision, change-log row and audit events, failing alone.
 //   - Errors are *Error values with a Code: Conflict for taken names,
 //     Invalid for input that breaks a rule, NotFound, PreconditionFailed for
 //     stale versions, Unauthorized for bad tokens, Internal for the rest.

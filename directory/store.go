@@ -33,6 +33,7 @@ type Store struct {
 	dialect Dialect
 	dsn     string
 	stmts   sync.Map // query to *sqlx.Stmt; see prepared
+	queues  sync.Map // organization id to *orgQueue; see write
 	nstmts  atomic.Int32
 	now     func() time.Time
 }

@@ -42,16 +42,9 @@ type tx struct {
 	events      []AuditEvent
 }
 
-// write runs fn in a transaction of organization orgID and commits the rows
-// fn wrote together with one change-log row and fn's audit events. It returns
-// the organization's new revision. A transaction that changed nothing is
-// rolled back and reports the current revision, so retried writes are no-ops.
-func (s *Store) write(ctx context.Context, orgID string, fn func(*tx) error) (Revision, error) {
-	return s.transact(ctx, orgID, nil, fn)
-}
-
-// transact is write with a step that runs before the organization row is
-// locked; creating the organization row itself needs it.
+// transact runs fn alone in its own transaction, with a step that runs
+// before the organization row is locked; creating the organization row
+// itself needs it. Every other write goes through write (batch.go).
 func (s *Store) transact(ctx context.Context, orgID string, before, fn func(*tx) error) (Revision, error) {
 	sqlTx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -59,29 +52,21 @@ func (s *Store) transact(ctx context.Context, orgID string, before, fn func(*tx)
 	}
 	defer sqlTx.Rollback()
 	t := &tx{store: s, tx: sqlTx, orgID: orgID, now: s.clock(), ctx: ctx}
-	if before != nil {
-		if err := before(t); err != nil {
-			return 0, err
-		}
+	if err := before(t); err != nil {
+		return 0, err
 	}
-	// Bumping the counter first takes the organization's row lock in
-	// PostgreSQL until commit: writes of one organization queue here, so
-	// revisions follow commit order and checks made inside fn cannot race.
-	err = t.tx.QueryRowxContext(ctx, t.tx.Rebind(`UPDATE organizations SET revision = revision + 1 WHERE id = ?
-		RETURNING revision, default_role`), orgID).Scan(&t.rev, &t.defaultRole)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, Errorf(NotFound, "organization %q not found", orgID)
-	}
+	l, err := s.lockOrganization(ctx, sqlTx, orgID)
 	if err != nil {
-		return 0, internal(err, "lock organization")
+		return 0, err
 	}
+	t.rev, t.defaultRole = l.rev, l.defaultRole
 	if err := fn(t); err != nil {
 		return 0, err
 	}
 	if len(t.changes) == 0 {
 		return t.rev - 1, nil
 	}
-	if err := t.finish(s.dialect); err != nil {
+	if err := s.finish(ctx, sqlTx, orgID, []*tx{t}); err != nil {
 		return 0, err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -90,54 +75,98 @@ func (s *Store) transact(ctx context.Context, orgID string, before, fn func(*tx)
 	return t.rev, nil
 }
 
-// finish writes the change-log row and the audit events and, on
-// PostgreSQL, wakes the replicas that follow the log — in one statement
-// there, since every round trip here is spent holding the organization's
-// row lock.
-func (t *tx) finish(d Dialect) error {
-	changes, err := json.Marshal(t.changes)
-	if err != nil {
-		return internal(err, "encode changes")
-	}
+// finish writes the change-log rows and audit events of writes, which
+// took consecutive revisions, sets the organization's counter to the last
+// and, on PostgreSQL, wakes the replicas that follow the log — all in one
+// statement there, since every round trip here is spent holding the
+// organization's row lock.
+func (s *Store) finish(ctx context.Context, sqlTx *sqlx.Tx, orgID string, writes []*tx) error {
+	pg := s.dialect == Postgres
+	last := writes[len(writes)-1].rev
 	var (
-		q    strings.Builder
-		args []any
+		q     strings.Builder
+		args  []any
+		parts int
 	)
-	if d == Postgres {
-		q.WriteString("WITH change AS (")
-	}
-	q.WriteString(`INSERT INTO change_log (org_id, revision, changed_at, changes) VALUES (?, ?, ?, ?)`)
-	args = append(args, t.orgID, t.rev, t.now, string(changes))
-	if d != Postgres {
-		if _, err := t.exec(q.String(), args...); err != nil {
-			return internal(err, "write change log")
-		}
-		q.Reset()
-		args = args[:0]
-	}
-	if len(t.events) > 0 {
-		if d == Postgres {
-			q.WriteString("), events AS (")
-		}
-		q.WriteString(auditInsert)
-		for i, e := range t.events {
-			if i > 0 {
+	// part starts the next statement: a CTE of the one statement on
+	// PostgreSQL, a statement of its own on SQLite.
+	part := func(name string) error {
+		if pg {
+			if parts == 0 {
+				q.WriteString("WITH ")
+			} else {
 				q.WriteString(", ")
 			}
+			q.WriteString(name + " AS (")
+			parts++
+			return nil
+		}
+		if q.Len() == 0 {
+			return nil
+		}
+		_, err := sqlTx.ExecContext(ctx, sqlTx.Rebind(q.String()), args...)
+		q.Reset()
+		args = args[:0]
+		return err
+	}
+	end := func() {
+		if pg {
+			q.WriteString(")")
+		}
+	}
+	if len(writes) > 1 {
+		part("bump")
+		q.WriteString(`UPDATE organizations SET revision = ? WHERE id = ?`)
+		if pg {
+			q.WriteString(" RETURNING revision")
+		}
+		args = append(args, last, orgID)
+		end()
+	}
+	if err := part("change"); err != nil {
+		return internal(err, "set the revision")
+	}
+	q.WriteString(`INSERT INTO change_log (org_id, revision, changed_at, changes) VALUES `)
+	for i, t := range writes {
+		changes, err := json.Marshal(t.changes)
+		if err != nil {
+			return internal(err, "encode changes")
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?)")
+		args = append(args, orgID, t.rev, t.now, string(changes))
+	}
+	end()
+	n := 0
+	for _, t := range writes {
+		for _, e := range t.events {
+			if n == 0 {
+				if err := part("events"); err != nil {
+					return internal(err, "write the change log")
+				}
+				q.WriteString(auditInsert)
+			} else {
+				q.WriteString(", ")
+			}
+			n++
 			q.WriteString(auditRow)
 			rev := t.rev
 			args = append(args, e.OrgID, e.ID, e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, string(e.Action),
 				e.TargetType, e.TargetID, e.TargetName, string(e.Details), e.SourceIP, e.RequestID, &rev)
 		}
 	}
-	if d == Postgres {
-		q.WriteString(") SELECT pg_notify(?, ?)")
-		args = append(args, ChangeChannel, fmt.Sprintf("%s:%d", t.orgID, t.rev))
+	if n > 0 {
+		end()
 	}
-	if q.Len() == 0 {
-		return nil
+	if pg {
+		q.WriteString(" SELECT pg_notify(?, ?)")
+		args = append(args, ChangeChannel, fmt.Sprintf("%s:%d", orgID, last))
+		_, err := s.execIn(ctx, sqlTx, q.String(), args...)
+		return internal(err, "write the change log and audit events")
 	}
-	_, err = t.exec(q.String(), args...)
+	err := part("")
 	return internal(err, "write the change log and audit events")
 }
 
@@ -150,16 +179,31 @@ func (t *tx) changed(kind, op, id string, refs ...string) {
 	t.changes = append(t.changes, Change{Kind: kind, Op: op, ID: id, Refs: refs})
 }
 
+// touches reports whether the transaction changed something of kind.
+func (t *tx) touches(kind string) bool {
+	for _, c := range t.changes {
+		if c.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // audit queues an audit event for the transaction's organization.
 func (t *tx) audit(action authz.Action, targetType, targetID, targetName string, details any) {
 	t.events = append(t.events, newAuditEvent(t.ctx, t.orgID, t.now, action, targetType, targetID, targetName, details))
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	if st := t.store.prepared(t.ctx, query); st != nil {
-		return t.tx.StmtxContext(t.ctx, st).ExecContext(t.ctx, args...)
+	return t.store.execIn(t.ctx, t.tx, query, args...)
+}
+
+// execIn runs query in sqlTx, prepared when it can be.
+func (s *Store) execIn(ctx context.Context, sqlTx *sqlx.Tx, query string, args ...any) (sql.Result, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return sqlTx.StmtxContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return t.tx.ExecContext(t.ctx, t.tx.Rebind(query), args...)
+	return sqlTx.ExecContext(ctx, sqlTx.Rebind(query), args...)
 }
 
 func (t *tx) get(dest any, query string, args ...any) error {

@@ -50,6 +50,7 @@ func RunTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"token secrets are stored only as hashes", testTokenHashOnly},
 		{"every write appends one change-log row and its audit events", testChangeLogAndAudit},
 		{"concurrent writes get gapless revisions in commit order", testConcurrentRevisions},
+		{"writes committed together keep their own revisions, failures and no-ops", testBatchedWrites},
 		{"audit events cannot be rewritten", testAuditAppendOnly},
 		{"audit events filter by actor id or name and time, and page backwards", testAuditFilters},
 		{"bootstrap creates the first organization and an admin token once", testBootstrap},
@@ -789,6 +790,100 @@ func testConcurrentRevisions(t *testing.T, s *directory.Store) {
 	}
 	if n := Count(t, s, "SELECT COUNT(*) FROM change_log WHERE org_id = ?", o.ID); n != writers*each+1 {
 		t.Errorf("change log has %d rows, want %d", n, writers*each+1)
+	}
+}
+
+// testBatchedWrites races writes that succeed, fail and change nothing on
+// one organization, so that they are committed together, and checks that
+// each behaved as it would alone.
+func testBatchedWrites(t *testing.T, s *directory.Store) {
+	o := mustOrg(t, s, "acme")
+	taken := mustMember(t, s, o.ID, "taken")
+	g, _, err := s.CreateGroup(ctx, o.ID, directory.Group{DisplayName: "g"}, nil)
+	must(t, err)
+	start, err := s.Revision(ctx, o.ID)
+	must(t, err)
+	const writers, each = 8, 12
+	type result struct {
+		kind string
+		rev  directory.Revision
+		err  error
+	}
+	results := make(chan result, 2*writers*each)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				switch (w + i) % 4 {
+				case 0, 1:
+					m, rev, err := s.CreateMember(ctx, o.ID, directory.Member{UserName: fmt.Sprintf("w%d-%d", w, i)})
+					if err == nil {
+						_, err = s.AddGroupMembers(ctx, o.ID, g.ID, []string{m.ID})
+					}
+					results <- result{"create", rev, err}
+				case 2:
+					_, rev, err := s.CreateMember(ctx, o.ID, directory.Member{UserName: "TAKEN"})
+					results <- result{"duplicate", rev, err}
+				case 3:
+					rev, err := s.AddGroupMembers(ctx, o.ID, g.ID, []string{taken.ID, "no-such-member"})
+					results <- result{"missing", rev, err}
+				}
+				rev, err := s.SetMemberRole(ctx, o.ID, taken.ID, taken.Role)
+				results <- result{"no-op", rev, err}
+			}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	seen := map[directory.Revision]string{}
+	creates := 0
+	for r := range results {
+		switch r.kind {
+		case "create":
+			must(t, r.err)
+			if other, dup := seen[r.rev]; dup {
+				t.Errorf("revision %d returned to two writes (%s and create)", r.rev, other)
+			}
+			seen[r.rev] = r.kind
+			creates++
+		case "duplicate":
+			if directory.ErrorCode(r.err) != directory.Conflict {
+				t.Errorf("duplicate userName: err = %v, want a conflict", r.err)
+			}
+		case "missing":
+			if directory.ErrorCode(r.err) != directory.Invalid || !strings.Contains(fmt.Sprint(r.err), "no-such-member") {
+				t.Errorf("adding a missing member: err = %v, want Invalid naming it", r.err)
+			}
+		case "no-op":
+			must(t, r.err)
+		}
+	}
+	end, err := s.Revision(ctx, o.ID)
+	must(t, err)
+	// Each create is two writes: the member and its group membership.
+	if want := start + directory.Revision(2*creates); end != want {
+		t.Errorf("revision after %d creates = %d, want %d", creates, end, want)
+	}
+	changes, err := s.ChangesSince(ctx, o.ID, start, 0)
+	must(t, err)
+	if len(changes) != int(end-start) {
+		t.Fatalf("change log has %d rows after revision %d, want %d", len(changes), start, end-start)
+	}
+	for i, c := range changes {
+		if c.Revision != start+directory.Revision(i)+1 {
+			t.Errorf("change-log row %d has revision %d", i, c.Revision)
+		}
+	}
+	if n := Count(t, s, "SELECT COUNT(*) FROM members WHERE org_id = ?", o.ID); n != creates+1 {
+		t.Errorf("%d members, want %d", n, creates+1)
+	}
+	if n := Count(t, s, "SELECT COUNT(*) FROM idp_group_members WHERE org_id = ?", o.ID); n != creates {
+		t.Errorf("%d group memberships, want %d (a failed add must leave none)", n, creates)
+	}
+	if n := Count(t, s, "SELECT COUNT(*) FROM audit_events WHERE org_id = ? AND revision > ?", o.ID, start); n != 2*creates {
+		t.Errorf("%d audit events after revision %d, want %d", n, start, 2*creates)
 	}
 }
 
