@@ -118,13 +118,16 @@ func errorBody(e scimerrors.ScimError) map[string]any {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		status, raw = http.StatusInternalServerError, []byte(`{"schemas":["`+errorSchema+`"],"status":"500","detail":"internal error"}`)
+		status, raw = http.StatusInternalServerError, []byte(internalErrorBody)
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(raw) // the client went away; nothing left to tell it
 }
+
+// internalErrorBody answers what cannot be encoded.
+const internalErrorBody = `{"schemas":["` + errorSchema + `"],"status":"500","detail":"internal error"}`
 
 // contentType is the media type of every SCIM answer (RFC 7644 §3.1).
 const contentType = "application/scim+json"

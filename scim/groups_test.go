@@ -182,3 +182,39 @@ func TestExcludedMembersAreLeftOut(t *testing.T) {
 		}
 	})
 }
+
+// TestPlainGroupListIsTheFullRendering holds the page of groups written
+// straight from stored documents (excludedAttributes=members alone) to the
+// answer the general rendering gives, which a second excluded attribute
+// selects, and to each group read alone.
+func TestPlainGroupListIsTheFullRendering(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *scimEnv) {
+		a := e.createUser("a@example.com")
+		e.createGroup("plain")
+		odd := groupBody(`Ops <&> "night" é`, a)
+		odd["externalId"] = "ext-<1>"
+		e.do(http.MethodPost, "/Groups", odd).must(t, http.StatusCreated)
+		ext := groupBody("extended", a)
+		const acme = "urn:example:params:scim:schemas:extension:acme:2.0:Group"
+		ext["schemas"] = []string{"urn:ietf:params:scim:schemas:core:2.0:Group", acme}
+		ext[acme] = map[string]any{"costCenter": "42", "tags": []any{"a", "b"}, "weight": 1.5}
+		e.do(http.MethodPost, "/Groups", ext).must(t, http.StatusCreated)
+
+		plain := e.do(http.MethodGet, "/Groups?excludedAttributes=members", nil).must(t, http.StatusOK)
+		general := e.do(http.MethodGet, "/Groups?excludedAttributes=members,nosuchattribute", nil).must(t, http.StatusOK)
+		if diff := cmp.Diff(general, plain); diff != "" {
+			t.Errorf("plain page differs from the general rendering (-general +plain):\n%s", diff)
+		}
+		resources, _ := plain["Resources"].([]any)
+		if len(resources) != 3 || plain["totalResults"] != 3.0 || plain["itemsPerPage"] != 3.0 {
+			t.Fatalf("page = %v, want the three groups", plain)
+		}
+		for _, r := range resources {
+			doc := r.(map[string]any)
+			alone := e.do(http.MethodGet, "/Groups/"+doc["id"].(string)+"?excludedAttributes=members", nil).must(t, http.StatusOK)
+			if diff := cmp.Diff(alone, doc); diff != "" {
+				t.Errorf("listed group differs from the group read alone (-alone +listed):\n%s", diff)
+			}
+		}
+	})
+}

@@ -181,13 +181,48 @@ func (s *Service) answerList(w http.ResponseWriter, r *http.Request, types []*sc
 		total += n
 		skip, left = max(skip-n, 0), left-len(docs)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":      []string{listResponseSchema},
-		"totalResults": total,
-		"startIndex":   req.startIndex,
-		"itemsPerPage": len(resources),
-		"Resources":    resources,
-	})
+	writeList(w, total, req.startIndex, resources)
+}
+
+// writeList answers a list response (RFC 7644 §3.4.2). Resources already
+// rendered as JSON (json.RawMessage) are copied as they are, not scanned
+// again by the encoder.
+func writeList(w http.ResponseWriter, total, startIndex int, resources []any) {
+	size := 256
+	for _, r := range resources {
+		if raw, ok := r.(json.RawMessage); ok {
+			size += len(raw) + 1
+		}
+	}
+	status, out := http.StatusOK, make([]byte, 0, size)
+	out = append(out, `{"schemas":["`+listResponseSchema+`"],"totalResults":`...)
+	out = strconv.AppendInt(out, int64(total), 10)
+	out = append(out, `,"startIndex":`...)
+	out = strconv.AppendInt(out, int64(startIndex), 10)
+	out = append(out, `,"itemsPerPage":`...)
+	out = strconv.AppendInt(out, int64(len(resources)), 10)
+	out = append(out, `,"Resources":[`...)
+	for i, r := range resources {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		raw, ok := r.(json.RawMessage)
+		if !ok {
+			var err error
+			if raw, err = json.Marshal(r); err != nil {
+				status, out = http.StatusInternalServerError, []byte(internalErrorBody)
+				break
+			}
+		}
+		out = append(out, raw...)
+	}
+	if status == http.StatusOK {
+		out = append(out, "]}"...)
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(out) // the client went away; nothing left to tell it
 }
 
 type typedQuery struct {
@@ -227,8 +262,10 @@ func (s *Service) page(r *http.Request, c *call, rt *scim.ResourceType, q direct
 		total int
 		err   error
 	)
-	switch rt {
-	case &s.users:
+	switch {
+	case rt == &s.groups && view.plainGroups():
+		return s.plainGroupPage(r, c, rt, q)
+	case rt == &s.users:
 		res, total, err = s.userPage(r, c, q)
 	default:
 		res, total, err = s.groupPage(r, c, q, view.wants("members"))
@@ -278,6 +315,29 @@ func (s *Service) userPage(r *http.Request, c *call, q directory.Query) ([]scim.
 		}
 	}
 	return out, total, nil
+}
+
+// plainGroupPage lists groups without members, written by plainGroup.
+func (s *Service) plainGroupPage(r *http.Request, c *call, rt *scim.ResourceType, q directory.Query) ([]any, int, error) {
+	gs, total, err := s.store.QueryGroups(r.Context(), c.org.ID, q)
+	if err != nil {
+		return nil, 0, queryError(q, err)
+	}
+	// One buffer holds the page; each resource is a slice of it.
+	size := 0
+	for _, g := range gs {
+		size += 320 + len(g.SCIM) + len(g.DisplayName) + len(g.ExternalID)
+	}
+	buf := make([]byte, 0, size)
+	docs := make([]any, len(gs))
+	for i, g := range gs {
+		start := len(buf)
+		if buf, err = appendPlainGroup(buf, rt, g, c.base); err != nil {
+			return nil, 0, err
+		}
+		docs[i] = json.RawMessage(buf[start:len(buf):len(buf)])
+	}
+	return docs, total, nil
 }
 
 // groupPage lists groups; with members, one more query reads the members
