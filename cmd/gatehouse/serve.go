@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,6 +60,9 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	applied, err := migrations.Up(ctx, store.DB().DB, string(store.Dialect()))
 	if err != nil {
 		return err
+	}
+	if gc := tuneGC(); gc != "" {
+		log.Info("garbage collector tuned", slog.String("settings", gc))
 	}
 	log.Info("database ready", slog.String("dialect", string(store.Dialect())), slog.Any("migrations_applied", applied))
 	if err := bootstrap(ctx, g, store, f.initialOrg, f.addr); err != nil {
@@ -127,4 +132,20 @@ Send it as "Authorization: Bearer <token>" to the API at http://%s/api/orgs/%s/
 
 `, o.Name, secret, addr, o.Name)
 	return nil
+}
+
+// tuneGC trades memory for latency when the operator has not chosen: a
+// server answering thousands of requests a second with a heap of a few
+// hundred MiB would otherwise collect many times a second, and its pauses
+// and assists show up in the slowest answers. GOGC=400 collects a fifth as
+// often; the soft limit of 768 MiB makes it collect sooner before the
+// process nears 1 GiB. GOGC or GOMEMLIMIT in the environment leave the
+// runtime as they set it. It returns what it set, or "".
+func tuneGC() string {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return ""
+	}
+	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(768 << 20)
+	return "GOGC=400 GOMEMLIMIT=768MiB"
 }
