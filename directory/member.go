@@ -45,34 +45,37 @@ func (s *Store) CreateMember(ctx context.Context, orgID string, m Member) (Membe
 	if err := validateMember(&m); err != nil {
 		return Member{}, 0, err
 	}
-	m.ID, m.Version = newID(), 1
-	rev, err := s.write(ctx, orgID, func(t *tx) error {
-		if m.Role == "" {
-			m.Role = t.defaultRole
-		}
-		if err := t.checkRole(m.Role); err != nil {
-			return err
-		}
-		m.CreatedAt, m.UpdatedAt = t.now, t.now
-		_, err := t.exec(`INSERT INTO members (org_id, id, user_name, user_name_key, external_id, display_name,
-			given_name, family_name, active, role, scim, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			orgID, m.ID, m.UserName, foldKey(m.UserName), nullIfEmpty(m.ExternalID), m.DisplayName, m.GivenName,
-			m.FamilyName, m.Active, m.Role, m.SCIM, m.Version, m.CreatedAt, m.UpdatedAt)
-		if err != nil {
-			return mapError(err, "userName "+m.UserName+" is already taken")
-		}
-		if err := t.writeEmails(m.ID, m.Emails); err != nil {
-			return err
-		}
-		t.changed("member", "create", m.ID)
-		t.audit(authz.ActionMemberAdded, "member", m.ID, m.UserName, map[string]any{"role": m.Role, "active": m.Active})
-		return nil
-	})
+	rev, err := s.write(ctx, orgID, func(t *tx) error { return t.createMember(&m) })
 	if err != nil {
 		return Member{}, 0, err
 	}
 	return m, rev, nil
+}
+
+// createMember inserts m, validated, with a fresh id.
+func (t *tx) createMember(m *Member) error {
+	m.ID, m.Version = newID(), 1
+	if m.Role == "" {
+		m.Role = t.defaultRole
+	}
+	if err := t.checkRole(m.Role); err != nil {
+		return err
+	}
+	m.CreatedAt, m.UpdatedAt = t.now, t.now
+	_, err := t.exec(`INSERT INTO members (org_id, id, user_name, user_name_key, external_id, display_name,
+		given_name, family_name, active, role, scim, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.orgID, m.ID, m.UserName, foldKey(m.UserName), nullIfEmpty(m.ExternalID), m.DisplayName, m.GivenName,
+		m.FamilyName, m.Active, m.Role, m.SCIM, m.Version, m.CreatedAt, m.UpdatedAt)
+	if err != nil {
+		return mapError(err, "userName "+m.UserName+" is already taken")
+	}
+	if err := t.writeEmails(m.ID, m.Emails); err != nil {
+		return err
+	}
+	t.changed("member", "create", m.ID)
+	t.audit(authz.ActionMemberAdded, "member", m.ID, m.UserName, map[string]any{"role": m.Role, "active": m.Active})
+	return nil
 }
 
 // UpdateMember replaces a member's SCIM-shaped fields (everything but Role,

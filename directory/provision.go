@@ -63,45 +63,54 @@ func (s *Store) ProvisionGroup(ctx context.Context, orgID string, g Group, membe
 	if err := validateGroup(&g); err != nil {
 		return Group{}, Team{}, 0, err
 	}
-	g.ID, g.Version = newID(), 1
-	tm := Team{ID: newID(), GroupID: g.ID, Version: 1}
-	rev, err := s.write(ctx, orgID, func(t *tx) error {
-		g.CreatedAt, g.UpdatedAt = t.now, t.now
-		_, err := t.exec(`INSERT INTO idp_groups (org_id, id, display_name, display_name_key, external_id, scim, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			orgID, g.ID, g.DisplayName, foldKey(g.DisplayName), nullIfEmpty(g.ExternalID), g.SCIM, g.Version, g.CreatedAt, g.UpdatedAt)
-		if err != nil {
-			return mapError(err, "group already exists")
-		}
-		rules, rule, err := t.ruleFor(g.DisplayName)
-		if err != nil {
-			return err
-		}
-		details := map[string]any{"team_id": tm.ID}
-		if ignores(rule) {
-			tm = Team{}
-			details = map[string]any{"team_id": "", "ignored_by_group_mapping": rule.ID}
-		}
-		t.changed("group", "create", g.ID)
-		t.audit(authz.ActionGroupCreated, "group", g.ID, g.DisplayName, details)
-		if tm.ID != "" {
-			if tm.Name, err = t.teamNameFor(g, ""); err != nil {
-				return err
-			}
-			if err := t.createTeam(&tm); err != nil {
-				return err
-			}
-		}
-		added, err := t.addGroupMembers(g, dedupe(memberIDs))
-		if err != nil {
-			return err
-		}
-		return t.mapNewGroup(rules, rule, tm, added)
+	var tm Team
+	rev, err := s.write(ctx, orgID, func(t *tx) (err error) {
+		tm, err = t.provisionGroup(&g, memberIDs)
+		return err
 	})
 	if err != nil {
 		return Group{}, Team{}, 0, err
 	}
 	return g, tm, rev, nil
+}
+
+// provisionGroup inserts g, validated, with a fresh id, its team unless a
+// mapping rule ignores it, and its members, and applies the mapping rules.
+// It returns the team, zero when there is none.
+func (t *tx) provisionGroup(g *Group, memberIDs []string) (Team, error) {
+	g.ID, g.Version = newID(), 1
+	tm := Team{ID: newID(), GroupID: g.ID, Version: 1}
+	g.CreatedAt, g.UpdatedAt = t.now, t.now
+	_, err := t.exec(`INSERT INTO idp_groups (org_id, id, display_name, display_name_key, external_id, scim, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.orgID, g.ID, g.DisplayName, foldKey(g.DisplayName), nullIfEmpty(g.ExternalID), g.SCIM, g.Version, g.CreatedAt, g.UpdatedAt)
+	if err != nil {
+		return Team{}, mapError(err, "group already exists")
+	}
+	rules, rule, err := t.ruleFor(g.DisplayName)
+	if err != nil {
+		return Team{}, err
+	}
+	details := map[string]any{"team_id": tm.ID}
+	if ignores(rule) {
+		tm = Team{}
+		details = map[string]any{"team_id": "", "ignored_by_group_mapping": rule.ID}
+	}
+	t.changed("group", "create", g.ID)
+	t.audit(authz.ActionGroupCreated, "group", g.ID, g.DisplayName, details)
+	if tm.ID != "" {
+		if tm.Name, err = t.teamNameFor(*g, ""); err != nil {
+			return Team{}, err
+		}
+		if err := t.createTeam(&tm); err != nil {
+			return Team{}, err
+		}
+	}
+	added, err := t.addGroupMembers(*g, dedupe(memberIDs))
+	if err != nil {
+		return Team{}, err
+	}
+	return tm, t.mapNewGroup(rules, rule, tm, added)
 }
 
 // UpdateProvisionedGroup applies u to a group in one transaction: all of it
@@ -126,38 +135,44 @@ func (s *Store) UpdateProvisionedGroup(ctx context.Context, orgID, groupID strin
 		}
 	}
 	var out Group
-	rev, err := s.write(ctx, orgID, func(t *tx) error {
-		old, err := t.group(groupID)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && old.Version != ifVersion {
-			return Errorf(PreconditionFailed, "group %s is at version %d, not %d", groupID, old.Version, ifVersion)
-		}
-		out = old
-		touched, err := t.applyMemberOps(old, u.Members)
-		if err != nil {
-			return err
-		}
-		switch {
-		case u.Group != nil && !sameGroup(old, *u.Group):
-			if out, err = t.rewriteGroup(old, *u.Group); err != nil {
-				return err
-			}
-		case len(touched) > 0:
-			out.Version, out.UpdatedAt = old.Version+1, t.now
-			if err := t.touchGroup(groupID); err != nil {
-				return err
-			}
-		default:
-			return nil
-		}
-		return t.remapGroup(old, out, touched)
+	rev, err := s.write(ctx, orgID, func(t *tx) (err error) {
+		out, err = t.updateProvisionedGroup(groupID, u, ifVersion)
+		return err
 	})
 	if err != nil {
 		return Group{}, 0, err
 	}
 	return out, rev, nil
+}
+
+// updateProvisionedGroup is UpdateProvisionedGroup inside a transaction.
+func (t *tx) updateProvisionedGroup(groupID string, u GroupUpdate, ifVersion int64) (Group, error) {
+	old, err := t.group(groupID)
+	if err != nil {
+		return Group{}, err
+	}
+	if ifVersion != 0 && old.Version != ifVersion {
+		return Group{}, Errorf(PreconditionFailed, "group %s is at version %d, not %d", groupID, old.Version, ifVersion)
+	}
+	out := old
+	touched, err := t.applyMemberOps(old, u.Members)
+	if err != nil {
+		return Group{}, err
+	}
+	switch {
+	case u.Group != nil && !sameGroup(old, *u.Group):
+		if out, err = t.rewriteGroup(old, *u.Group); err != nil {
+			return Group{}, err
+		}
+	case len(touched) > 0:
+		out.Version, out.UpdatedAt = old.Version+1, t.now
+		if err := t.touchGroup(groupID); err != nil {
+			return Group{}, err
+		}
+	default:
+		return out, nil
+	}
+	return out, t.remapGroup(old, out, touched)
 }
 
 // DeleteGroupIfVersion is DeleteGroup that, when ifVersion is not zero,

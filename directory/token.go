@@ -78,42 +78,53 @@ func (s *Store) CreateToken(ctx context.Context, orgID string, in NewToken) (Tok
 	if err := validateNewToken(&in); err != nil {
 		return Token{}, "", 0, err
 	}
-	secret := newSecret(in.Kind)
-	tok := Token{
-		ID: newID(), Kind: in.Kind, Origin: in.Origin, Name: in.Name, Description: in.Description,
-		Prefix: secret[:len(tokenPrefixes[in.Kind])+4], TeamID: in.TeamID, MemberID: in.MemberID,
-		IssuerID: in.IssuerID, CreatedBy: ActorFromContext(ctx).ID,
-	}
-	if tok.Name == "" {
-		tok.Name = string(in.Kind) + "-" + tok.ID
-	}
-	rev, err := s.write(ctx, orgID, func(t *tx) error {
-		if err := t.checkTokenOwner(&tok, in.Role); err != nil {
-			return err
-		}
-		tok.CreatedAt = t.now
-		if in.ExpiresIn > 0 {
-			exp := t.now.Add(in.ExpiresIn)
-			tok.ExpiresAt = &exp
-		}
-		_, err := t.exec(`INSERT INTO tokens (org_id, id, kind, origin, name, name_key, description, hash, prefix, role,
-			team_id, member_id, issuer_id, created_by, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			orgID, tok.ID, tok.Kind, tok.Origin, tok.Name, foldKey(tok.Name), tok.Description, hashSecret(secret),
-			tok.Prefix, nullIfEmpty(string(tok.Role)), nullIfEmpty(tok.TeamID), nullIfEmpty(tok.MemberID),
-			nullIfEmpty(tok.IssuerID), tok.CreatedBy, tok.CreatedAt, tok.ExpiresAt)
-		if err != nil {
-			return mapError(err, "a token named "+tok.Name+" exists or existed; token names are never reused")
-		}
-		t.changed("token", "create", tok.ID)
-		t.audit(tokenAction(tok, true), "token", tok.ID, tok.Name,
-			map[string]any{"kind": tok.Kind, "role": tok.Role, "team_id": tok.TeamID, "member_id": tok.MemberID, "expires_at": tok.ExpiresAt})
-		return nil
+	var (
+		tok    Token
+		secret string
+	)
+	rev, err := s.write(ctx, orgID, func(t *tx) (err error) {
+		tok, secret, err = t.createToken(in)
+		return err
 	})
 	if err != nil {
 		return Token{}, "", 0, err
 	}
 	return tok, secret, rev, nil
+}
+
+// createToken inserts the token in describes (validated by the caller)
+// and returns it with its secret.
+func (t *tx) createToken(in NewToken) (Token, string, error) {
+	secret := newSecret(in.Kind)
+	tok := Token{
+		ID: newID(), Kind: in.Kind, Origin: in.Origin, Name: in.Name, Description: in.Description,
+		Prefix: secret[:len(tokenPrefixes[in.Kind])+4], TeamID: in.TeamID, MemberID: in.MemberID,
+		IssuerID: in.IssuerID, CreatedBy: ActorFromContext(t.ctx).ID,
+	}
+	if tok.Name == "" {
+		tok.Name = string(in.Kind) + "-" + tok.ID
+	}
+	if err := t.checkTokenOwner(&tok, in.Role); err != nil {
+		return Token{}, "", err
+	}
+	tok.CreatedAt = t.now
+	if in.ExpiresIn > 0 {
+		exp := t.now.Add(in.ExpiresIn)
+		tok.ExpiresAt = &exp
+	}
+	_, err := t.exec(`INSERT INTO tokens (org_id, id, kind, origin, name, name_key, description, hash, prefix, role,
+		team_id, member_id, issuer_id, created_by, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.orgID, tok.ID, tok.Kind, tok.Origin, tok.Name, foldKey(tok.Name), tok.Description, hashSecret(secret),
+		tok.Prefix, nullIfEmpty(string(tok.Role)), nullIfEmpty(tok.TeamID), nullIfEmpty(tok.MemberID),
+		nullIfEmpty(tok.IssuerID), tok.CreatedBy, tok.CreatedAt, tok.ExpiresAt)
+	if err != nil {
+		return Token{}, "", mapError(err, "a token named "+tok.Name+" exists or existed; token names are never reused")
+	}
+	t.changed("token", "create", tok.ID)
+	t.audit(tokenAction(tok, true), "token", tok.ID, tok.Name,
+		map[string]any{"kind": tok.Kind, "origin": tok.Origin, "role": tok.Role, "team_id": tok.TeamID, "member_id": tok.MemberID, "expires_at": tok.ExpiresAt})
+	return tok, secret, nil
 }
 
 // checkTokenOwner checks that the team, member or role a token is for
@@ -259,8 +270,10 @@ func validateNewToken(in *NewToken) error {
 	if in.Origin == "" {
 		in.Origin = OriginManual
 	}
-	if in.Origin != OriginManual && in.Origin != OriginExchange {
-		return Errorf(Invalid, "token origin %q is not one of manual, exchange", in.Origin)
+	switch in.Origin {
+	case OriginManual, OriginExchange, OriginSession, OriginSSO:
+	default:
+		return Errorf(Invalid, "token origin %q is not one of manual, exchange, session, sso", in.Origin)
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Origin == OriginManual && (in.Name == "" || len(in.Name) > 128) {
