@@ -113,8 +113,9 @@ func (r deltaReader) touched(from, to int64) (touchedRows, bool, error) {
 				for _, id := range c.Refs {
 					members[id] = true
 				}
-			case "group", "group_member", "group_mapping":
-				// Groups and their mapping rules decide nothing themselves:
+			case "group", "group_member", "group_mapping", "saml_connection":
+				// Groups, their mapping rules and SAML connections decide
+				// nothing themselves:
 				// what they do to teams and members is logged as team,
 				// team_member, team_role and member changes.
 			case "grant":

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"net/url"
@@ -32,8 +33,9 @@ type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
 	dsn     string
-	stmts   sync.Map // query to *sqlx.Stmt; see prepared
-	queues  sync.Map // organization id to *orgQueue; see write
+	stmts   sync.Map    // query to *sqlx.Stmt; see prepared
+	queues  sync.Map    // organization id to *orgQueue; see write
+	sealer  cipher.AEAD // seals secrets; see seal.go
 	nstmts  atomic.Int32
 	now     func() time.Time
 }

@@ -15,3 +15,11 @@ func TestStore(t *testing.T) {
 		})
 	}
 }
+
+func TestSSO(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			storetest.RunSSOTests(t, func(t *testing.T) *directory.Store { return storetest.Open(t, d) })
+		})
+	}
+}

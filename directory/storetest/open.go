@@ -45,6 +45,9 @@ func Open(t testing.TB, dialect directory.Dialect) *directory.Store {
 	if _, err := migrations.Up(context.Background(), s.DB().DB, string(dialect)); err != nil {
 		t.Fatalf("migrate %s store: %v", dialect, err)
 	}
+	if err := s.SetSecretKey([]byte((rand.Text() + rand.Text())[:directory.SecretKeySize])); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
