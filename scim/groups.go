@@ -86,7 +86,7 @@ func (h groups) Replace(r *http.Request, id string, attrs scim.ResourceAttribute
 // reads no member rows at all.
 func (h groups) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
 	c := callFrom(r.Context())
-	ops, err := expandRootOperations(ops)
+	ops, err := expandRootOperations(restoreUndeclared(c, ops))
 	if err != nil {
 		return scim.Resource{}, err
 	}

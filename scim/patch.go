@@ -57,6 +57,12 @@ func applyPatch(rt *scim.ResourceType, doc map[string]any, ops []scim.PatchOpera
 	}
 	flat, core := flattenExtensions(rt, doc), withExternalID(rt.Schema)
 	for _, op := range ops {
+		if ok, err := patchUndeclared(rt, flat, op); ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if added, ok := addElement(core, exts, flat, op); ok {
 			flat = added
 			continue

@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -92,6 +93,11 @@ type call struct {
 	doc  map[string]any // the decoded body of a POST or PUT
 	body []byte         // the body, normalized
 	view projection     // attributes / excludedAttributes
+
+	// undeclared holds the PATCH operations on undeclared extensions,
+	// which the body carries as placeholders holding marker (patchext.go).
+	undeclared []scim.PatchOperation
+	marker     string
 
 	version int64              // of the resource answered: the ETag
 	rev     directory.Revision // of the write, if one was made
@@ -224,6 +230,14 @@ func (s *Service) readBody(r *http.Request, c *call, endpoint string, normalize 
 		return err
 	}
 	rt, isResource := s.resourceType(endpoint)
+	if isResource && r.Method == http.MethodPatch {
+		c.marker = "gatehouse-undeclared-" + rand.Text() + ":"
+		if body, c.undeclared, err = hideUndeclared(rt, body, c.marker); err != nil {
+			return invalidSyntax("cannot read the request body")
+		}
+		c.body = body
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	}
 	if isResource && r.Method != http.MethodPatch {
 		if err := checkSchemas(doc, rt.Schema.ID); err != nil {
 			return err

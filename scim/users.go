@@ -81,7 +81,7 @@ func (h users) Replace(r *http.Request, id string, attrs scim.ResourceAttributes
 // call: one bad operation fails the request and changes nothing.
 func (h users) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
 	c := callFrom(r.Context())
-	ops, err := expandRootOperations(ops)
+	ops, err := expandRootOperations(restoreUndeclared(c, ops))
 	if err != nil {
 		return scim.Resource{}, err
 	}

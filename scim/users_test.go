@@ -174,6 +174,46 @@ func TestUnknownExtensionAttributesRoundTrip(t *testing.T) {
 	})
 }
 
+func TestPatchReachesUndeclaredExtensions(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *scimEnv) {
+		const custom = "urn:example:params:scim:schemas:extension:acme:1.0:User"
+		body := userBody("gil@example.com", map[string]any{custom: map[string]any{"badge": "B-1", "floors": []any{3.0}}})
+		body["schemas"] = []string{"urn:ietf:params:scim:schemas:core:2.0:User", custom}
+		id := e.do(http.MethodPost, "/Users", body).must(t, http.StatusCreated)["id"].(string)
+
+		got := e.do(http.MethodPatch, "/Users/"+id, patchBody(
+			op("replace", custom+":badge", "B-2"),
+			op("add", custom+":floors", []any{4.0}),
+			op("add", custom+":desk.seat", "12"),
+		)).must(t, http.StatusOK)
+		want := map[string]any{"badge": "B-2", "floors": []any{3.0, 4.0}, "desk": map[string]any{"seat": "12"}}
+		if diff := cmp.Diff(want, got[custom]); diff != "" {
+			t.Errorf("extension after PATCH (-want +got):\n%s", diff)
+		}
+		got = e.do(http.MethodPatch, "/Users/"+id, patchBody(op("remove", custom+":desk", nil))).must(t, http.StatusOK)
+		if _, ok := got[custom].(map[string]any)["desk"]; ok {
+			t.Errorf("desk after remove: %v", got[custom])
+		}
+		got = e.do(http.MethodPatch, "/Users/"+id, patchBody(op("add", custom, map[string]any{"team": "blue"}))).must(t, http.StatusOK)
+		if ext := got[custom].(map[string]any); ext["team"] != "blue" || ext["badge"] != "B-2" {
+			t.Errorf("extension after a whole-object add: %v", ext)
+		}
+		e.do(http.MethodPatch, "/Users/"+id, patchBody(op("add", custom+`:floors[value eq 3]`, 5.0))).wantError(t, http.StatusBadRequest, "invalidPath")
+		// The refused operation changed nothing, the earlier ones stay.
+		after := e.do(http.MethodGet, "/Users/"+id, nil).must(t, http.StatusOK)
+		if diff := cmp.Diff(got[custom], after[custom]); diff != "" {
+			t.Errorf("a refused PATCH changed the extension (-before +after):\n%s", diff)
+		}
+		got = e.do(http.MethodPatch, "/Users/"+id, patchBody(op("remove", custom, nil))).must(t, http.StatusOK)
+		if _, ok := got[custom]; ok {
+			t.Errorf("extension after removing it whole: %v", got[custom])
+		}
+		if diff := cmp.Diff([]any{"urn:ietf:params:scim:schemas:core:2.0:User"}, got["schemas"]); diff != "" {
+			t.Errorf("schemas after removing the extension (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestAnAddThroughAFilterCreatesTheElementItSelects(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, e *scimEnv) {
 		id := e.createUser("fay@example.com")
