@@ -49,6 +49,17 @@ type Login struct {
 	GroupSync   bool // make the member's IdP group memberships Groups
 	ReturnTo    string
 	SessionTTL  time.Duration // zero: DefaultSessionTTL
+
+	// RequestID, when set, is the login request (SSORequest) the login
+	// answers, consumed in the sign-in's transaction: NotFound when it is
+	// missing, used or expired. AssertionID, when set, is remembered until
+	// AssertionExpires in the same transaction: Conflict when it was used
+	// before. Folding both into the sign-in spares two round trips and
+	// makes the login all or nothing.
+	RequestKind      string // "saml" or "oidc"
+	RequestID        string
+	AssertionID      string
+	AssertionExpires time.Time
 }
 
 // DefaultSessionTTL is how long a session lasts unless the login says.

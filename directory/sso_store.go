@@ -109,6 +109,9 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 	}
 	var out SignedIn
 	_, err := s.write(ctx, orgID, func(t *tx) error {
+		if err := t.consumeLogin(l); err != nil {
+			return err
+		}
 		m, err := t.memberByUserName(userName)
 		switch {
 		case ErrorCode(err) == NotFound && l.JIT:
@@ -158,6 +161,36 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 		return SignedIn{}, err
 	}
 	return out, nil
+}
+
+// consumeLogin takes the login request l answers and remembers its
+// assertion id, when l names them.
+func (t *tx) consumeLogin(l Login) error {
+	if l.RequestID != "" {
+		res, err := t.exec(`DELETE FROM sso_requests WHERE org_id = ? AND kind = ? AND id = ? AND expires_at > ?`,
+			t.orgID, l.RequestKind, l.RequestID, t.now)
+		if err != nil {
+			return internal(err, "consume login request")
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return Errorf(NotFound, "login request %q is not waiting: unknown, used or expired", l.RequestID)
+		}
+	}
+	if l.AssertionID != "" {
+		until := l.AssertionExpires
+		if until.Before(t.now) {
+			until = t.now
+		}
+		res, err := t.exec(`INSERT INTO sso_assertions (org_id, id, expires_at) VALUES (?, ?, ?) ON CONFLICT (org_id, id) DO NOTHING`,
+			t.orgID, l.AssertionID, until.Add(time.Minute))
+		if err != nil {
+			return internal(err, "remember assertion")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Errorf(Conflict, "assertion %q was used before", l.AssertionID)
+		}
+	}
+	return nil
 }
 
 // ExchangeLoginCode trades a login code, once and within its minute, for a

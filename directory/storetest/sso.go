@@ -25,6 +25,7 @@ func RunSSOTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"sign-in makes the member's groups the login's, and keeps them when not listed", testSignInGroups},
 		{"a login code buys one member token, once", testLoginCode},
 		{"deactivation revokes sessions", testSessionRevokedOnDeactivation},
+		{"a sign-in consumes its request and its assertion id, or neither", testSignInConsumes},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -250,4 +251,26 @@ func testSessionRevokedOnDeactivation(t *testing.T, s *directory.Store) {
 	if _, err := s.AuthenticateToken(ctx, o.ID, in.Session); err == nil {
 		t.Error("reactivation restored a revoked session")
 	}
+}
+
+func testSignInConsumes(t *testing.T, s *directory.Store) {
+	o := mustOrg(t, s, "acme")
+	must(t, s.SaveSSORequest(ctx, o.ID, directory.SSORequest{ID: "req-1", Kind: "saml"}))
+	login := directory.Login{Provider: "saml", Email: "ann@example.com", JIT: true, RequestKind: "saml", RequestID: "req-1",
+		AssertionID: "assertion-1", AssertionExpires: time.Now().Add(time.Minute)}
+	_, err := s.SignIn(ctx, o.ID, login)
+	must(t, err)
+	_, err = s.SignIn(ctx, o.ID, login)
+	wantCode(t, err, directory.NotFound) // the request is used
+	login.RequestID = ""
+	_, err = s.SignIn(ctx, o.ID, login)
+	wantCode(t, err, directory.Conflict) // the assertion is used
+	must(t, s.SaveSSORequest(ctx, o.ID, directory.SSORequest{ID: "req-2", Kind: "saml"}))
+	_, err = s.SignIn(ctx, o.ID, directory.Login{Provider: "saml", Email: "bob@example.com", RequestKind: "saml", RequestID: "req-2",
+		AssertionID: "assertion-2", AssertionExpires: time.Now().Add(time.Minute)})
+	wantCode(t, err, directory.NotFound) // no such member, JIT off
+	if _, err := s.SSORequest(ctx, o.ID, "saml", "req-2"); err != nil {
+		t.Errorf("a refused sign-in consumed its request: %v", err)
+	}
+	must(t, s.RememberAssertion(ctx, o.ID, "assertion-2", time.Now().Add(time.Minute)))
 }
