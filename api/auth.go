@@ -19,6 +19,7 @@ type caller struct {
 	principal authz.Principal
 	token     authz.TokenDef
 	actor     directory.Actor
+	session   bool // authenticated by the session cookie
 }
 
 // orgHandler is a handler of /api/orgs/{org}/… that runs once the caller is
@@ -57,8 +58,14 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 		return nil, directory.Errorf(directory.NotFound, "organization %q not found", r.PathValue("org"))
 	}
 	secret, ok := bearer(r)
+	session := false
 	if !ok {
-		return nil, directory.Errorf(directory.Unauthorized, "send a token of organization %s as Authorization: Bearer <token>", snap.OrgName())
+		// A session cookie of this organization authenticates reads.
+		orgID, cookie, has := sessionOf(r)
+		if !has || orgID != snap.OrgID() || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+			return nil, directory.Errorf(directory.Unauthorized, "send a token of organization %s as Authorization: Bearer <token>", snap.OrgName())
+		}
+		secret, session = cookie, true
 	}
 	snap, p, err := s.resolveToken(r.Context(), snap, secret)
 	if err != nil {
@@ -69,7 +76,7 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 		return nil, directory.Errorf(directory.Forbidden, "SCIM tokens are accepted only by the SCIM endpoints")
 	}
 	s.touch(snap.OrgID(), tok.ID)
-	return &caller{snap: snap, principal: p, token: tok, actor: directory.Actor{Type: "token", ID: tok.ID, Name: p.String()}}, nil
+	return &caller{snap: snap, principal: p, token: tok, session: session, actor: directory.Actor{Type: "token", ID: tok.ID, Name: p.String()}}, nil
 }
 
 // resolveToken finds the live token with secret in snap. A token the

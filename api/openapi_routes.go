@@ -119,4 +119,55 @@ var routeDocs = map[string]routeDoc{
 		Scopes:  "audit_logs:export",
 		Query:   []string{"format", "since", "until", "actor", "event", "target"},
 	},
+	"GET " + samlPath: {
+		Summary:  "Show the SAML connection: the identity provider as its metadata describes it, the settings, and the service provider's entity id, ACS URL and certificates to give the identity provider",
+		Scopes:   "saml:read",
+		Response: samlView{},
+	},
+	"PUT " + samlPath: {
+		Summary: "Create or replace the SAML connection; metadata_url is fetched at once (and refreshed later), metadata_xml is an uploaded copy; " +
+			"the metadata is parsed before anything is saved. If-Match takes the version",
+		Scopes:  "saml:update",
+		Request: samlRequest{}, Response: samlView{},
+	},
+	"DELETE " + samlPath: {
+		Summary: "Remove the SAML connection",
+		Scopes:  "saml:update",
+		Status:  http.StatusNoContent,
+	},
+	"POST " + samlPath + "/keys/rotate": {
+		Summary: "Start a service provider key rotation: a next key pair, published in the metadata beside the active one",
+		Scopes:  "saml:update", Response: samlView{},
+	},
+	"POST " + samlPath + "/keys/finish": {
+		Summary: "Finish a key rotation: the next key becomes the active one and the old one is dropped",
+		Scopes:  "saml:update", Response: samlView{},
+	},
+	"POST " + samlPath + "/metadata/refresh": {
+		Summary: "Fetch the identity provider's metadata from its URL now; a certificate change is audited",
+		Scopes:  "saml:update", Response: samlView{},
+	},
+	"POST /sso/{org}/token": {
+		Summary: "Trade the one-time code a sign-in sent to return_to (form field or JSON member code) for a member access token; a code works once, within a minute",
+		Scopes:  "none: the code is the credential",
+		Request: struct {
+			Code string `json:"code"`
+		}{}, Response: loginCodeAnswer{},
+	},
+	"POST /sso/{org}/logout": {
+		Summary: "End the browser's session: its session token is revoked and the cookie cleared",
+		Scopes:  "the session cookie",
+		Status:  http.StatusNoContent,
+	},
+	"GET /api/me": {
+		Summary:  "Who the session cookie or the bearer token is; with a token, name the organization as ?org= or X-Gatehouse-Org",
+		Scopes:   "any session or token",
+		Response: identity{},
+		Query:    []string{"org"},
+	},
+	"GET /api/orgs/{org}/me": {
+		Summary:  "Who the session cookie or the bearer token is, in the organization of the path",
+		Scopes:   "any session or token of the organization",
+		Response: identity{},
+	},
 }

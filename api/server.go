@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/directory"
+	"github.com/gatehouse/gatehouse/saml"
 )
 
 // DefaultMaxBodyBytes bounds request bodies when Config leaves it unset. A
@@ -46,6 +47,7 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	routes  []string // every pattern registered, in order
+	saml    *saml.Service
 
 	openapiOnce sync.Once
 	openapiDoc  []byte
@@ -85,6 +87,8 @@ func New(cfg Config) *Server {
 	s.routeStacks()
 	s.routeSCIM()
 	s.routeSCIMMappings()
+	s.routeSSO()
+	s.routeSAMLConnection()
 	s.routeOpenAPI()
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.observe(s.mux)

@@ -25,7 +25,10 @@ func newClient(base string, conns int) *client {
 		DisableCompression:  true,
 		IdleConnTimeout:     time.Minute,
 	}
-	return &client{base: strings.TrimSuffix(base, "/"), http: &http.Client{Transport: t, Timeout: 2 * time.Minute}}
+	return &client{base: strings.TrimSuffix(base, "/"), http: &http.Client{
+		Transport: t, Timeout: 2 * time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
 }
 
 // call is one request and the statuses its sender accepts.
@@ -52,10 +55,24 @@ func jsonBody(v any) []byte {
 // and whether its status was one the call wants; an unwanted status is
 // recorded as an error with the body as its sample.
 func (c *client) send(ctx context.Context, k *kind, cl call) ([]byte, bool) {
+	a, ok := c.exchange(ctx, k, cl)
+	return a.body, ok
+}
+
+// answer is what exchange read of a response.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// exchange is send that returns the whole answer. Redirects are answers,
+// not followed.
+func (c *client) exchange(ctx context.Context, k *kind, cl call) (answer, bool) {
 	req, err := http.NewRequestWithContext(ctx, cl.method, c.base+cl.path, bytes.NewReader(cl.body))
 	if err != nil {
 		k.failed(0, err.Error())
-		return nil, false
+		return answer{}, false
 	}
 	for name, vs := range cl.header {
 		req.Header[name] = vs
@@ -69,7 +86,7 @@ func (c *client) send(ctx context.Context, k *kind, cl call) ([]byte, bool) {
 		if ctx.Err() == nil {
 			k.failed(0, err.Error())
 		}
-		return nil, false
+		return answer{}, false
 	}
 	body, err := io.ReadAll(res.Body)
 	res.Body.Close()
@@ -77,14 +94,15 @@ func (c *client) send(ctx context.Context, k *kind, cl call) ([]byte, bool) {
 		if ctx.Err() == nil {
 			k.failed(0, "reading the answer: "+err.Error())
 		}
-		return nil, false
+		return answer{}, false
 	}
 	k.done(sent, time.Since(sent))
+	a := answer{status: res.StatusCode, header: res.Header, body: body}
 	if !slices.Contains(cl.want, res.StatusCode) {
 		k.failed(res.StatusCode, string(body))
-		return body, false
+		return a, false
 	}
-	return body, true
+	return a, true
 }
 
 // unexpected records a wanted status whose body is not what the sender

@@ -42,6 +42,8 @@ func (s *session) runScenarios(ctx context.Context) error {
 			err = s.scimChurn(ctx)
 		case "check":
 			err = s.check(ctx)
+		case "saml-acs":
+			err = s.samlACS(ctx)
 		default:
 			err = fmt.Errorf("unknown scenario %q", name)
 		}

@@ -26,6 +26,8 @@ type serveFlags struct {
 	shutdownTimeout time.Duration
 	pollInterval    time.Duration
 	publicURL       string
+	secretKey       string
+	metadataRefresh time.Duration
 }
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -42,6 +44,8 @@ func newServeCommand(g *globals) *cobra.Command {
 	fl.Int64Var(&f.maxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fl.StringVar(&f.publicURL, "public-url", "", "scheme and host clients reach Gatehouse at, such as https://gatehouse.example.com, for absolute URLs in SCIM answers")
+	fl.StringVar(&f.secretKey, "secret-key", "", "32 bytes in base64 or hex that seal stored secrets (SAML keys); the same on every replica; on SQLite made once and kept in the data folder when empty")
+	fl.DurationVar(&f.metadataRefresh, "saml-metadata-refresh", time.Hour, "how often identity provider metadata given by URL is fetched again")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 500*time.Millisecond, "how often a replica polls the directory for changes (PostgreSQL notifications wake it sooner)")
 	return cmd
 }
@@ -57,6 +61,17 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		return err
 	}
 	defer store.Close()
+	key, warning, err := secretKey(f.secretKey, g)
+	if err != nil {
+		return err
+	}
+	if key != nil {
+		if err := store.SetSecretKey(key); err != nil {
+			return err
+		}
+	} else {
+		log.Warn(warning)
+	}
 	applied, err := migrations.Up(ctx, store.DB().DB, string(store.Dialect()))
 	if err != nil {
 		return err
@@ -82,8 +97,10 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	handler := api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL})
+	go handler.RefreshSAMLMetadata(ctx, f.metadataRefresh)
 	srv := &http.Server{
-		Handler:           api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
