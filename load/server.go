@@ -2,6 +2,8 @@ package load
 
 import (
 	"bufio"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,8 +42,12 @@ func startServer(bin, dir, databaseURL string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := make([]byte, 32) // seals the SAML keys the saml-acs scenario makes
+	if _, err := crand.Read(key); err != nil {
+		return nil, err
+	}
 	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--initial-org", loadOrg,
-		"--data", dir, "--database-url="+databaseURL, "--log-level", "info")
+		"--data", dir, "--database-url="+databaseURL, "--log-level", "info", "--secret-key", hex.EncodeToString(key))
 	s.cmd.Env = withoutGatehouseVariables(os.Environ())
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
