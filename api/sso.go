@@ -63,7 +63,7 @@ func (s *Server) RefreshSAMLMetadata(ctx context.Context, every time.Duration) {
 // unknown organization is a plain 404.
 func (s *Server) ssoOrg(h func(http.ResponseWriter, *http.Request, directory.Organization)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		org, err := s.store.OrganizationByName(r.Context(), r.PathValue("org"))
+		org, err := s.ssoOrganization(r)
 		if err != nil {
 			http.Error(w, "organization not found", http.StatusNotFound)
 			return
@@ -71,6 +71,11 @@ func (s *Server) ssoOrg(h func(http.ResponseWriter, *http.Request, directory.Org
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		h(w, r, org)
 	})
+}
+
+// ssoOrganization is the organization the {org} of an SSO path names.
+func (s *Server) ssoOrganization(r *http.Request) (directory.Organization, error) {
+	return s.store.OrganizationByName(r.Context(), r.PathValue("org"))
 }
 
 // completeLogin finishes a verified sign-in: the session cookie, then the
@@ -119,7 +124,7 @@ type loginCodeAnswer struct {
 // exchangeLoginCode trades a login code, sent as the form field or JSON
 // member code, for a member access token.
 func (s *Server) exchangeLoginCode(w http.ResponseWriter, r *http.Request) error {
-	org, err := s.store.OrganizationByName(r.Context(), r.PathValue("org"))
+	org, err := s.ssoOrganization(r)
 	if err != nil {
 		return err
 	}
@@ -165,7 +170,7 @@ func formOrJSONField(r *http.Request, name string) (string, error) {
 // logout ends the request's session: the session token is revoked and the
 // cookie cleared. Without a session it only clears the cookie.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	org, err := s.store.OrganizationByName(r.Context(), r.PathValue("org"))
+	org, err := s.ssoOrganization(r)
 	if err != nil {
 		return err
 	}

@@ -69,11 +69,7 @@ func (s *Store) RememberAssertion(ctx context.Context, orgID, assertionID string
 	}
 	now := s.clock()
 	s.sweep(ctx, "sso_assertions", orgID, now)
-	if until.Before(now) {
-		until = now
-	}
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO sso_assertions (org_id, id, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (org_id, id) DO NOTHING`), orgID, assertionID, until.Add(time.Minute))
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(rememberAssertion), orgID, assertionID, assertionKept(until, now))
 	if err != nil {
 		return internal(err, "remember assertion")
 	}
@@ -81,6 +77,19 @@ func (s *Store) RememberAssertion(ctx context.Context, orgID, assertionID string
 		return Errorf(Conflict, "assertion %q was used before", assertionID)
 	}
 	return nil
+}
+
+// rememberAssertion records a used assertion id; it inserts nothing when
+// the id is there already, which is a replay.
+const rememberAssertion = `INSERT INTO sso_assertions (org_id, id, expires_at) VALUES (?, ?, ?) ON CONFLICT (org_id, id) DO NOTHING`
+
+// assertionKept is how long an assertion id valid until until is kept: a
+// minute past its expiry, and never less than a minute from now.
+func assertionKept(until, now time.Time) time.Time {
+	if until.Before(now) {
+		until = now
+	}
+	return until.Add(time.Minute)
 }
 
 // sweep deletes the organization's expired rows of table, one of the
@@ -177,12 +186,7 @@ func (t *tx) consumeLogin(l Login) error {
 		}
 	}
 	if l.AssertionID != "" {
-		until := l.AssertionExpires
-		if until.Before(t.now) {
-			until = t.now
-		}
-		res, err := t.exec(`INSERT INTO sso_assertions (org_id, id, expires_at) VALUES (?, ?, ?) ON CONFLICT (org_id, id) DO NOTHING`,
-			t.orgID, l.AssertionID, until.Add(time.Minute))
+		res, err := t.exec(rememberAssertion, t.orgID, l.AssertionID, assertionKept(l.AssertionExpires, t.now))
 		if err != nil {
 			return internal(err, "remember assertion")
 		}

@@ -1,6 +1,8 @@
 package scim
 
 import (
+	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -177,28 +179,32 @@ func keyFold(m map[string]any, name string) string {
 // hideUndeclared returns body with the operations on undeclared extensions
 // replaced by placeholders, and those operations; body itself when there
 // are none.
-func hideUndeclared(rt *scim.ResourceType, body []byte, marker string) ([]byte, []scim.PatchOperation, error) {
+func hideUndeclared(rt *scim.ResourceType, body []byte) (out []byte, hidden []scim.PatchOperation, marker string, err error) {
+	lower := bytes.ToLower(body)
+	if bytes.Count(lower, []byte("urn:")) == bytes.Count(lower, []byte(strings.ToLower(patchOpMessageURN))) {
+		return body, nil, "", nil // no path or value names an extension: nothing to decode
+	}
 	var msg map[string]any
 	if json.Unmarshal(body, &msg) != nil {
-		return body, nil, nil // the library reports the syntax
+		return body, nil, "", nil // the library reports the syntax
 	}
 	key := keyFold(msg, "Operations")
 	list, ok := msg[key].([]any)
 	if !ok {
-		return body, nil, nil
+		return body, nil, "", nil
 	}
-	var (
-		out    []any
-		hidden []scim.PatchOperation
-	)
+	var ops []any
 	placeholder := func(op scim.PatchOperation) map[string]any {
+		if marker == "" {
+			marker = "gatehouse-undeclared-" + rand.Text() + ":"
+		}
 		hidden = append(hidden, op)
 		return map[string]any{"op": "replace", "path": "externalId", "value": marker + strconv.Itoa(len(hidden)-1)}
 	}
 	for _, raw := range list {
 		o, ok := raw.(map[string]any)
 		if !ok {
-			out = append(out, raw)
+			ops = append(ops, raw)
 			continue
 		}
 		name, _ := o[keyFold(o, "op")].(string)
@@ -208,15 +214,15 @@ func hideUndeclared(rt *scim.ResourceType, body []byte, marker string) ([]byte, 
 		if path != "" {
 			p, err := filterparser.ParsePath([]byte(path))
 			if err == nil && undeclared(rt, p) {
-				out = append(out, placeholder(scim.PatchOperation{Op: name, Path: &p, Value: value}))
+				ops = append(ops, placeholder(scim.PatchOperation{Op: name, Path: &p, Value: value}))
 				continue
 			}
-			out = append(out, o)
+			ops = append(ops, o)
 			continue
 		}
 		values, ok := value.(map[string]any)
 		if !ok {
-			out = append(out, o)
+			ops = append(ops, o)
 			continue
 		}
 		rest := map[string]any{}
@@ -232,16 +238,16 @@ func hideUndeclared(rt *scim.ResourceType, body []byte, marker string) ([]byte, 
 		if len(rest) > 0 || len(split) == 0 {
 			c := maps.Clone(o)
 			c[keyFold(o, "value")] = rest
-			out = append(out, c)
+			ops = append(ops, c)
 		}
-		out = append(out, split...)
+		ops = append(ops, split...)
 	}
 	if len(hidden) == 0 {
-		return body, nil, nil
+		return body, nil, "", nil
 	}
-	msg[key] = out
-	b, err := json.Marshal(msg)
-	return b, hidden, err
+	msg[key] = ops
+	out, err = json.Marshal(msg)
+	return out, hidden, marker, err
 }
 
 // undeclared reports whether path p is in an extension the resource type

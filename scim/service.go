@@ -3,7 +3,6 @@ package scim
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -231,8 +230,7 @@ func (s *Service) readBody(r *http.Request, c *call, endpoint string, normalize 
 	}
 	rt, isResource := s.resourceType(endpoint)
 	if isResource && r.Method == http.MethodPatch {
-		c.marker = "gatehouse-undeclared-" + rand.Text() + ":"
-		if body, c.undeclared, err = hideUndeclared(rt, body, c.marker); err != nil {
+		if body, c.undeclared, c.marker, err = hideUndeclared(rt, body); err != nil {
 			return invalidSyntax("cannot read the request body")
 		}
 		c.body = body
