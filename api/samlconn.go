@@ -83,20 +83,13 @@ type spCertView struct {
 }
 
 func (s *Server) samlView(r *http.Request, org string, c directory.SAMLConnection) samlView {
-	base := s.public
-	if base == "" {
-		base = "http://" + r.Host
-		if r.TLS != nil {
-			base = "https://" + r.Host
-		}
-	}
-	sso := base + "/sso/" + org + "/saml/"
+	sp := s.saml.Endpoints(r, directory.Organization{Name: org})
 	v := samlView{
 		Enabled: c.Enabled, MetadataURL: c.MetadataURL, MetadataFetchedAt: c.MetadataFetchedAt, IdPEntityID: c.IdPEntityID,
 		IdPCertificates: nonNil(c.IdPCertificates), Attributes: c.Attributes, JIT: c.JIT, GroupSync: c.GroupSync,
 		AllowIdPInitiated: c.AllowIdPInitiated, AllowedRedirects: nonNil(c.AllowedRedirects), Audiences: nonNil(c.Audiences),
 		Version: c.Version, UpdatedAt: c.UpdatedAt,
-		ServiceProvider: serviceProviderView{EntityID: sso + "metadata", ACSURL: sso + "acs", MetadataURL: sso + "metadata", LoginURL: sso + "login"},
+		ServiceProvider: serviceProviderView{EntityID: sp.EntityID, ACSURL: sp.ACS, MetadataURL: sp.EntityID, LoginURL: sp.Login},
 	}
 	for _, k := range c.Keys {
 		v.ServiceProvider.Certificates = append(v.ServiceProvider.Certificates,

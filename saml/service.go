@@ -54,16 +54,17 @@ func New(cfg Config) *Service {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-// endpoints are an organization's service provider URLs.
-type endpoints struct {
+// Endpoints are an organization's service provider URLs.
+type Endpoints struct {
 	EntityID string // also the metadata URL
 	ACS      string
 	SLO      string
+	Login    string
 }
 
-// endpointsOf returns org's URLs under the public base URL, or under the
+// Endpoints returns org's URLs under the public base URL, or under the
 // request's own host when none is configured.
-func (s *Service) endpointsOf(r *http.Request, org directory.Organization) endpoints {
+func (s *Service) Endpoints(r *http.Request, org directory.Organization) Endpoints {
 	base := s.cfg.PublicURL
 	if base == "" {
 		scheme := "http"
@@ -73,7 +74,7 @@ func (s *Service) endpointsOf(r *http.Request, org directory.Organization) endpo
 		base = scheme + "://" + r.Host
 	}
 	prefix := base + "/sso/" + url.PathEscape(org.Name) + "/saml/"
-	return endpoints{EntityID: prefix + "metadata", ACS: prefix + "acs", SLO: prefix + "slo"}
+	return Endpoints{EntityID: prefix + "metadata", ACS: prefix + "acs", SLO: prefix + "slo", Login: prefix + "login"}
 }
 
 // errNoConnection is what an organization without a usable connection
@@ -97,7 +98,7 @@ func (s *Service) connection(ctx context.Context, org directory.Organization) (d
 // of its keys.
 type provider struct {
 	sp   *crewjam.ServiceProvider
-	urls endpoints
+	urls Endpoints
 	idp  *idpMetadata
 }
 
@@ -112,7 +113,7 @@ func (s *Service) newProvider(r *http.Request, org directory.Organization, conn 
 	if err != nil {
 		return nil, err
 	}
-	urls := s.endpointsOf(r, org)
+	urls := s.Endpoints(r, org)
 	entity, _ := url.Parse(urls.EntityID)
 	acs, _ := url.Parse(urls.ACS)
 	slo, _ := url.Parse(urls.SLO)

@@ -39,7 +39,7 @@ func (s *Service) Metadata(w http.ResponseWriter, r *http.Request, org directory
 
 // spMetadata renders the service provider metadata of org.
 func (s *Service) spMetadata(r *http.Request, org directory.Organization, conn directory.SAMLConnection) ([]byte, error) {
-	urls := s.endpointsOf(r, org)
+	urls := s.Endpoints(r, org)
 	entity, _ := url.Parse(urls.EntityID)
 	acs, _ := url.Parse(urls.ACS)
 	slo, _ := url.Parse(urls.SLO)
