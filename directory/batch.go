@@ -170,7 +170,9 @@ func (s *Store) commitBatch(orgID string, batch []*queued) {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		fail(mapError(err, "commit"))
+		return
 	}
+	s.committed(orgID, wrote)
 }
 
 // locked is what taking an organization's row lock reads: the revision the

@@ -71,6 +71,23 @@ func (s *Store) SAMLConnection(ctx context.Context, orgID string) (SAMLConnectio
 	return s.decodeSAML(orgID, r)
 }
 
+// RecentSAMLConnection is SAMLConnection for the sign-in paths, which read
+// the connection on every request: it answers from memory what it read at
+// most samlCacheTTL ago. A write of the connection through this store
+// drops the entry at once; a write by another replica shows here within
+// samlCacheTTL.
+func (s *Store) RecentSAMLConnection(ctx context.Context, orgID string) (SAMLConnection, error) {
+	c, ok, gen := s.samlCache.get(orgID)
+	if ok {
+		return c, nil
+	}
+	c, err := s.SAMLConnection(ctx, orgID)
+	if err == nil {
+		s.samlCache.put(orgID, c, gen)
+	}
+	return c, err
+}
+
 func (s *Store) decodeSAML(orgID string, r samlRow) (SAMLConnection, error) {
 	var set samlSettings
 	var keys []storedKey
@@ -176,8 +193,11 @@ func (s *Store) SetSAMLMetadata(ctx context.Context, orgID string, m SAMLMetadat
 		if err := t.setSAMLMetadata(old, m, details); err != nil {
 			return err
 		}
+		// Logged even when only the fetch time moved: a write that logs no
+		// change is rolled back, and replicas learn of the new metadata
+		// from the log.
+		t.changed("saml_connection", "update", orgID)
 		if details["certificates_changed"] == true {
-			t.changed("saml_connection", "update", orgID)
 			t.audit(authz.ActionSAMLConfigurationUpdated, "saml_connection", orgID, "", details)
 		}
 		return nil

@@ -75,6 +75,8 @@ const MemberTokenTTL = time.Hour
 // SignedIn is the result of a sign-in: the member, the session secret for
 // Gatehouse's cookie, and a one-time code for the platform at ReturnTo.
 type SignedIn struct {
+	// Member is who signed in: in full when the sign-in created or changed
+	// them, else their ID, UserName, DisplayName and Active.
 	Member         Member
 	Session        string
 	SessionExpires time.Time

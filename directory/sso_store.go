@@ -104,6 +104,14 @@ func (s *Store) sweep(ctx context.Context, table, orgID string, now time.Time) {
 // member is found by userName (the e-mail, else the subject), in any letter
 // case. NotFound when there is none and l.JIT is off; Unauthorized when the
 // member is deactivated.
+//
+// Most logins find the member active and already in the groups the
+// identity provider lists. That is read before the login joins the
+// organization's write queue; in the queue such a login only checks that
+// the member is still active and writes the session and the login code —
+// two statements on PostgreSQL besides the savepoint, where reading and
+// syncing in the queue took six. A login whose member changed meanwhile
+// takes the full path, in the same transaction.
 func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, error) {
 	userName := strings.TrimSpace(l.Email)
 	if userName == "" {
@@ -112,16 +120,25 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 	if userName == "" || len(userName) > 256 {
 		return SignedIn{}, Errorf(Invalid, "the login names no user (no e-mail and no subject)")
 	}
-	ttl := l.SessionTTL
-	if ttl <= 0 {
-		ttl = DefaultSessionTTL
+	if l.SessionTTL <= 0 {
+		l.SessionTTL = DefaultSessionTTL
 	}
+	known := s.unchangedMember(ctx, orgID, userName, l)
 	var out SignedIn
 	_, err := s.write(ctx, orgID, func(t *tx) error {
-		if err := t.consumeLogin(l); err != nil {
+		active, err := t.consumeLogin(l, known.ID)
+		if err != nil {
 			return err
 		}
+		if active {
+			var groups map[string][]string
+			if l.GroupSync && l.GroupsKnown {
+				groups = map[string][]string{"joined": {}, "left": {}}
+			}
+			return t.startSession(known, l, groups, false, &out)
+		}
 		m, err := t.memberByUserName(userName)
+		created := false
 		switch {
 		case ErrorCode(err) == NotFound && l.JIT:
 			m = Member{UserName: userName, DisplayName: l.DisplayName, GivenName: l.GivenName, FamilyName: l.FamilyName, Active: true}
@@ -131,7 +148,7 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 			if err := t.createMember(&m); err != nil {
 				return err
 			}
-			out.Created = true
+			created = true
 		case ErrorCode(err) == NotFound:
 			return Errorf(NotFound, "%s is not a member of this organization, and just-in-time provisioning is off", userName)
 		case err != nil:
@@ -145,26 +162,7 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 				return err
 			}
 		}
-		session, secret, err := t.createToken(NewToken{Kind: authz.TokenPersonal, MemberID: m.ID, Origin: OriginSession,
-			Description: "single sign-on session by " + l.Provider, ExpiresIn: ttl})
-		if err != nil {
-			return err
-		}
-		code := newLoginCode()
-		_, err = t.exec(`INSERT INTO login_codes (org_id, hash, member_id, return_to, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			orgID, hashSecret(code), m.ID, l.ReturnTo, t.now, t.now.Add(LoginCodeLifetime))
-		if err != nil {
-			return internal(err, "store login code")
-		}
-		details := map[string]any{"provider": l.Provider, "subject": l.Subject, "created": out.Created, "session_id": session.ID}
-		if groups != nil {
-			details["groups_joined"], details["groups_left"] = groups["joined"], groups["left"]
-		} else if l.GroupSync {
-			details["groups_kept"] = "the identity provider did not list the groups"
-		}
-		t.audit(authz.ActionUserLogin, "member", m.ID, m.UserName, details)
-		out.Member, out.Session, out.SessionExpires, out.Code, out.ReturnTo = m, secret, *session.ExpiresAt, code, l.ReturnTo
-		return nil
+		return t.startSession(m, l, groups, created, &out)
 	})
 	if err != nil {
 		return SignedIn{}, err
@@ -172,29 +170,121 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 	return out, nil
 }
 
-// consumeLogin takes the login request l answers and remembers its
-// assertion id, when l names them.
-func (t *tx) consumeLogin(l Login) error {
-	if l.RequestID != "" {
-		res, err := t.exec(`DELETE FROM sso_requests WHERE org_id = ? AND kind = ? AND id = ? AND expires_at > ?`,
-			t.orgID, l.RequestKind, l.RequestID, t.now)
-		if err != nil {
-			return internal(err, "consume login request")
+// unchangedMember returns the member a login names when they are active
+// and, with group sync, already in exactly the groups it lists; otherwise,
+// or when reading fails, a Member without an ID. It reads the member with
+// their groups in one statement, and only what a session needs: the ID,
+// userName and display name.
+func (s *Store) unchangedMember(ctx context.Context, orgID, userName string, l Login) Member {
+	var rows []struct {
+		Member
+		GroupID         string `db:"group_id"`
+		GroupName       string `db:"group_name"`
+		GroupExternalID string `db:"group_external_id"`
+	}
+	err := s.sel(ctx, &rows, `SELECT m.id, m.user_name, m.display_name, m.active,
+		COALESCE(g.id, '') AS group_id, COALESCE(g.display_name, '') AS group_name, COALESCE(g.external_id, '') AS group_external_id
+		FROM members m
+		LEFT JOIN idp_group_members gm ON gm.org_id = m.org_id AND gm.member_id = m.id
+		LEFT JOIN idp_groups g ON g.org_id = gm.org_id AND g.id = gm.group_id
+		WHERE m.org_id = ? AND m.user_name_key = ?`, orgID, foldKey(userName))
+	if err != nil || len(rows) == 0 || !rows[0].Active {
+		return Member{}
+	}
+	if l.GroupSync && l.GroupsKnown {
+		var have []Group
+		for _, r := range rows {
+			if r.GroupID != "" {
+				have = append(have, Group{ID: r.GroupID, DisplayName: r.GroupName, ExternalID: r.GroupExternalID})
+			}
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return Errorf(NotFound, "login request %q is not waiting: unknown, used or expired", l.RequestID)
+		if leave, join, err := planLoginGroups(have, l.Groups); err != nil || len(leave)+len(join) > 0 {
+			return Member{}
 		}
 	}
-	if l.AssertionID != "" {
-		res, err := t.exec(rememberAssertion, t.orgID, l.AssertionID, assertionKept(l.AssertionExpires, t.now))
-		if err != nil {
-			return internal(err, "remember assertion")
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return Errorf(Conflict, "assertion %q was used before", l.AssertionID)
-		}
+	return rows[0].Member
+}
+
+// startSession writes m's session and login code and audits the login;
+// groups are the groups joined and left, nil without group sync.
+func (t *tx) startSession(m Member, l Login, groups map[string][]string, created bool, out *SignedIn) error {
+	session, secret := t.newToken(NewToken{Kind: authz.TokenPersonal, MemberID: m.ID, Origin: OriginSession,
+		Description: "single sign-on session by " + l.Provider, ExpiresIn: l.SessionTTL})
+	code := newLoginCode()
+	codeRow := []any{t.orgID, hashSecret(code), m.ID, l.ReturnTo, t.now, t.now.Add(LoginCodeLifetime)}
+	var err error
+	if t.store.dialect == Postgres {
+		_, err = t.exec(`WITH code AS (`+insertLoginCode+`) `+insertToken, append(codeRow, t.tokenRow(session, secret)...)...)
+	} else if _, err = t.exec(insertLoginCode, codeRow...); err == nil {
+		_, err = t.exec(insertToken, t.tokenRow(session, secret)...)
 	}
+	if err != nil {
+		return internal(err, "store the session and the login code")
+	}
+	t.tokenCreated(session)
+	details := map[string]any{"provider": l.Provider, "subject": l.Subject, "created": created, "session_id": session.ID}
+	if groups != nil {
+		details["groups_joined"], details["groups_left"] = groups["joined"], groups["left"]
+	} else if l.GroupSync {
+		details["groups_kept"] = "the identity provider did not list the groups"
+	}
+	t.audit(authz.ActionUserLogin, "member", m.ID, m.UserName, details)
+	*out = SignedIn{Member: m, Created: created, Session: secret, SessionExpires: *session.ExpiresAt, Code: code, ReturnTo: l.ReturnTo}
 	return nil
+}
+
+const insertLoginCode = `INSERT INTO login_codes (org_id, hash, member_id, return_to, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`
+
+// consumeLogin takes the login request l answers and remembers its
+// assertion id, when l names them, and reports whether member memberID
+// (when not empty) is active. On PostgreSQL that is one statement.
+func (t *tx) consumeLogin(l Login, memberID string) (active bool, err error) {
+	took, fresh := l.RequestID == "", l.AssertionID == ""
+	const isActive = `SELECT 1 FROM members WHERE org_id = ? AND id = ? AND active`
+	switch {
+	case t.store.dialect == Postgres && !took && !fresh:
+		var row struct {
+			Took   bool `db:"took"`
+			Fresh  bool `db:"fresh"`
+			Active bool `db:"active"`
+		}
+		err = t.get(&row, `WITH took AS (`+takeRequest+` RETURNING 1), fresh AS (`+rememberAssertion+` RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM took) AS took, EXISTS (SELECT 1 FROM fresh) AS fresh, EXISTS (`+isActive+`) AS active`,
+			t.orgID, l.RequestKind, l.RequestID, t.now, t.orgID, l.AssertionID, assertionKept(l.AssertionExpires, t.now), t.orgID, memberID)
+		took, fresh, active = row.Took, row.Fresh, row.Active
+	default:
+		if !took {
+			took, err = t.affected(takeRequest, t.orgID, l.RequestKind, l.RequestID, t.now)
+		}
+		if err == nil && !fresh {
+			fresh, err = t.affected(rememberAssertion, t.orgID, l.AssertionID, assertionKept(l.AssertionExpires, t.now))
+		}
+		if err == nil && took && fresh && memberID != "" {
+			active, err = t.exists(isActive, t.orgID, memberID)
+		}
+	}
+	switch {
+	case err != nil:
+		return false, internal(err, "consume the login request and its assertion")
+	case !took:
+		return false, Errorf(NotFound, "login request %q is not waiting: unknown, used or expired", l.RequestID)
+	case !fresh:
+		return false, Errorf(Conflict, "assertion %q was used before", l.AssertionID)
+	}
+	return active, nil
+}
+
+// takeRequest deletes a login request that is still waiting.
+const takeRequest = `DELETE FROM sso_requests WHERE org_id = ? AND kind = ? AND id = ? AND expires_at > ?`
+
+// affected runs query and reports whether it changed a row.
+func (t *tx) affected(query string, args ...any) (bool, error) {
+	res, err := t.exec(query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // ExchangeLoginCode trades a login code, once and within its minute, for a
@@ -252,13 +342,16 @@ func (t *tx) memberByUserName(userName string) (Member, error) {
 	return m, notFound(err, "member %q not found", userName)
 }
 
-// syncLoginGroups makes names the member's identity provider groups: a
-// name matches a group by display name in any letter case, or by external
-// id (Entra sends group object ids); a group missing is provisioned, with
-// its team, by the mapping rules. It returns the display names of the
-// groups joined and left.
-func (t *tx) syncLoginGroups(memberID string, names []string) (map[string][]string, error) {
-	out := map[string][]string{"joined": {}, "left": {}}
+// memberGroups reads the identity provider groups of a member.
+const memberGroups = `SELECT g.id, g.display_name, COALESCE(g.external_id, '') AS external_id
+	FROM idp_group_members gm JOIN idp_groups g ON g.org_id = gm.org_id AND g.id = gm.group_id
+	WHERE gm.org_id = ? AND gm.member_id = ?`
+
+// planLoginGroups compares the groups a member is in with the names a login
+// lists: a name matches a group by display name in any letter case, or by
+// external id (Entra sends group object ids). It returns the groups to
+// leave and the names, as sent, of those to join.
+func planLoginGroups(have []Group, names []string) (leave []Group, join []string, err error) {
 	want := map[string]string{} // folded name to the name as sent
 	for _, n := range names {
 		if n = strings.TrimSpace(n); n != "" && len(n) <= 256 {
@@ -266,13 +359,7 @@ func (t *tx) syncLoginGroups(memberID string, names []string) (map[string][]stri
 		}
 	}
 	if len(want) > 1000 {
-		return nil, Errorf(Invalid, "a login lists %d groups; at most 1,000 are synchronized", len(want))
-	}
-	var have []Group
-	err := t.sel(&have, `SELECT `+groupColumns+` FROM idp_groups g WHERE org_id = ? AND EXISTS (
-		SELECT 1 FROM idp_group_members gm WHERE gm.org_id = g.org_id AND gm.group_id = g.id AND gm.member_id = ?)`, t.orgID, memberID)
-	if err != nil {
-		return nil, internal(err, "read the member's groups")
+		return nil, nil, Errorf(Invalid, "a login lists %d groups; at most 1,000 are synchronized", len(want))
 	}
 	for _, g := range have {
 		_, byName := want[foldKey(g.DisplayName)]
@@ -282,12 +369,35 @@ func (t *tx) syncLoginGroups(memberID string, names []string) (map[string][]stri
 			delete(want, foldKey(g.ExternalID))
 			continue
 		}
+		leave = append(leave, g)
+	}
+	for _, name := range want {
+		join = append(join, name)
+	}
+	return leave, join, nil
+}
+
+// syncLoginGroups makes names the member's identity provider groups, as
+// planLoginGroups matches them; a group missing is provisioned, with its
+// team, by the mapping rules. It returns the display names of the groups
+// joined and left.
+func (t *tx) syncLoginGroups(memberID string, names []string) (map[string][]string, error) {
+	var have []Group
+	if err := t.sel(&have, memberGroups, t.orgID, memberID); err != nil {
+		return nil, internal(err, "read the member's groups")
+	}
+	leave, join, err := planLoginGroups(have, names)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{"joined": {}, "left": {}}
+	for _, g := range leave {
 		if _, err := t.updateProvisionedGroup(g.ID, GroupUpdate{Members: []MemberOp{{Kind: RemoveMembers, IDs: []string{memberID}}}}, 0); err != nil {
 			return nil, err
 		}
 		out["left"] = append(out["left"], g.DisplayName)
 	}
-	for _, name := range want {
+	for _, name := range join {
 		g, err := t.groupByNameOrExternalID(name)
 		switch {
 		case ErrorCode(err) == NotFound:

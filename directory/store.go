@@ -30,14 +30,15 @@ const (
 // Store is the directory: every read and write of Gatehouse's data goes
 // through it. It is safe for concurrent use.
 type Store struct {
-	db      *sqlx.DB
-	dialect Dialect
-	dsn     string
-	stmts   sync.Map    // query to *sqlx.Stmt; see prepared
-	queues  sync.Map    // organization id to *orgQueue; see write
-	sealer  cipher.AEAD // seals secrets; see seal.go
-	nstmts  atomic.Int32
-	now     func() time.Time
+	db        *sqlx.DB
+	dialect   Dialect
+	dsn       string
+	stmts     sync.Map    // query to *sqlx.Stmt; see prepared
+	queues    sync.Map    // organization id to *orgQueue; see write
+	sealer    cipher.AEAD // seals secrets; see seal.go
+	samlCache samlCache   // see RecentSAMLConnection
+	nstmts    atomic.Int32
+	now       func() time.Time
 }
 
 // Open connects to the database named by dsn. A postgres:// or postgresql://

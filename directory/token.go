@@ -95,36 +95,52 @@ func (s *Store) CreateToken(ctx context.Context, orgID string, in NewToken) (Tok
 // createToken inserts the token in describes (validated by the caller)
 // and returns it with its secret.
 func (t *tx) createToken(in NewToken) (Token, string, error) {
+	tok, secret := t.newToken(in)
+	if err := t.checkTokenOwner(&tok, in.Role); err != nil {
+		return Token{}, "", err
+	}
+	if _, err := t.exec(insertToken, t.tokenRow(tok, secret)...); err != nil {
+		return Token{}, "", mapError(err, "a token named "+tok.Name+" exists or existed; token names are never reused")
+	}
+	t.tokenCreated(tok)
+	return tok, secret, nil
+}
+
+// newToken returns the token in describes, not yet written, with a fresh
+// secret.
+func (t *tx) newToken(in NewToken) (Token, string) {
 	secret := newSecret(in.Kind)
 	tok := Token{
 		ID: newID(), Kind: in.Kind, Origin: in.Origin, Name: in.Name, Description: in.Description,
 		Prefix: secret[:len(tokenPrefixes[in.Kind])+4], TeamID: in.TeamID, MemberID: in.MemberID,
-		IssuerID: in.IssuerID, CreatedBy: ActorFromContext(t.ctx).ID,
+		IssuerID: in.IssuerID, CreatedBy: ActorFromContext(t.ctx).ID, CreatedAt: t.now,
 	}
 	if tok.Name == "" {
 		tok.Name = string(in.Kind) + "-" + tok.ID
 	}
-	if err := t.checkTokenOwner(&tok, in.Role); err != nil {
-		return Token{}, "", err
-	}
-	tok.CreatedAt = t.now
 	if in.ExpiresIn > 0 {
 		exp := t.now.Add(in.ExpiresIn)
 		tok.ExpiresAt = &exp
 	}
-	_, err := t.exec(`INSERT INTO tokens (org_id, id, kind, origin, name, name_key, description, hash, prefix, role,
-		team_id, member_id, issuer_id, created_by, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.orgID, tok.ID, tok.Kind, tok.Origin, tok.Name, foldKey(tok.Name), tok.Description, hashSecret(secret),
+	return tok, secret
+}
+
+// insertToken writes a token; its arguments are tokenRow's.
+const insertToken = `INSERT INTO tokens (org_id, id, kind, origin, name, name_key, description, hash, prefix, role,
+	team_id, member_id, issuer_id, created_by, created_at, expires_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (t *tx) tokenRow(tok Token, secret string) []any {
+	return []any{t.orgID, tok.ID, tok.Kind, tok.Origin, tok.Name, foldKey(tok.Name), tok.Description, hashSecret(secret),
 		tok.Prefix, nullIfEmpty(string(tok.Role)), nullIfEmpty(tok.TeamID), nullIfEmpty(tok.MemberID),
-		nullIfEmpty(tok.IssuerID), tok.CreatedBy, tok.CreatedAt, tok.ExpiresAt)
-	if err != nil {
-		return Token{}, "", mapError(err, "a token named "+tok.Name+" exists or existed; token names are never reused")
-	}
+		nullIfEmpty(tok.IssuerID), tok.CreatedBy, tok.CreatedAt, tok.ExpiresAt}
+}
+
+// tokenCreated logs and audits a token written.
+func (t *tx) tokenCreated(tok Token) {
 	t.changed("token", "create", tok.ID)
 	t.audit(tokenAction(tok, true), "token", tok.ID, tok.Name,
 		map[string]any{"kind": tok.Kind, "origin": tok.Origin, "role": tok.Role, "team_id": tok.TeamID, "member_id": tok.MemberID, "expires_at": tok.ExpiresAt})
-	return tok, secret, nil
 }
 
 // checkTokenOwner checks that the team, member or role a token is for

@@ -72,7 +72,18 @@ func (s *Store) transact(ctx context.Context, orgID string, before, fn func(*tx)
 	if err := sqlTx.Commit(); err != nil {
 		return 0, mapError(err, "commit")
 	}
+	s.committed(orgID, []*tx{t})
 	return t.rev, nil
+}
+
+// committed runs after writes of organization orgID committed.
+func (s *Store) committed(orgID string, writes []*tx) {
+	for _, t := range writes {
+		if t.touches("saml_connection") {
+			s.samlCache.forget(orgID)
+			return
+		}
+	}
 }
 
 // finish writes the change-log rows and audit events of writes, which

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"encoding/xml"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -380,4 +381,12 @@ func replaceOnce(t testing.TB, s []byte, old, new string) []byte {
 		t.Fatalf("%q occurs %d times, want once", old, n)
 	}
 	return []byte(strings.Replace(string(s), old, new, 1))
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic("saml: an endpoint URL does not parse: " + err.Error())
+	}
+	return u
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +34,9 @@ type Config struct {
 
 // Service is the SAML service provider of every organization.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg       Config
+	log       *slog.Logger
+	providers providerCache
 }
 
 // New returns a Service over cfg.
@@ -84,7 +86,7 @@ var errNoConnection = directory.Errorf(directory.NotFound, "single sign-on with 
 // connection returns org's SAML connection; NotFound unless it exists,
 // is enabled and has identity provider metadata.
 func (s *Service) connection(ctx context.Context, org directory.Organization) (directory.SAMLConnection, error) {
-	conn, err := s.cfg.Store.SAMLConnection(ctx, org.ID)
+	conn, err := s.cfg.Store.RecentSAMLConnection(ctx, org.ID)
 	if err != nil {
 		return conn, err
 	}
@@ -96,15 +98,34 @@ func (s *Service) connection(ctx context.Context, org directory.Organization) (d
 
 // provider is a crewjam service provider for one organization and one
 // of its keys.
+// Once built it is only read, by any number of requests at once.
 type provider struct {
 	sp   *crewjam.ServiceProvider
 	urls Endpoints
+	acs  *url.URL
 	idp  *idpMetadata
 }
 
-// newProvider builds the service provider of org signing and decrypting
-// with key.
+// newProvider returns the service provider of org signing and decrypting
+// with key, from the cache when the connection's metadata, key and
+// audiences are those it was built from.
 func (s *Service) newProvider(r *http.Request, org directory.Organization, conn directory.SAMLConnection, key directory.SPKey) (*provider, error) {
+	urls := s.Endpoints(r, org)
+	k := providerKey{org: org.ID, key: key.ID, entity: urls.EntityID}
+	if p := s.providers.get(k, conn, key); p != nil {
+		return p, nil
+	}
+	p, err := buildProvider(urls, conn, key)
+	if err != nil {
+		return nil, err
+	}
+	s.providers.put(k, conn, key, p)
+	return p, nil
+}
+
+// buildProvider builds a crewjam service provider at urls signing and
+// decrypting with key.
+func buildProvider(urls Endpoints, conn directory.SAMLConnection, key directory.SPKey) (*provider, error) {
 	idp, err := readIdPMetadata([]byte(conn.MetadataXML))
 	if err != nil {
 		return nil, err
@@ -113,7 +134,6 @@ func (s *Service) newProvider(r *http.Request, org directory.Organization, conn 
 	if err != nil {
 		return nil, err
 	}
-	urls := s.Endpoints(r, org)
 	entity, _ := url.Parse(urls.EntityID)
 	acs, _ := url.Parse(urls.ACS)
 	slo, _ := url.Parse(urls.SLO)
@@ -129,7 +149,9 @@ func (s *Service) newProvider(r *http.Request, org directory.Organization, conn 
 		SignatureMethod:   signatureMethod,
 		LogoutBindings:    []string{crewjam.HTTPRedirectBinding, crewjam.HTTPPostBinding},
 	}
-	return &provider{sp: sp, urls: urls, idp: idp}, nil
+	p := &provider{sp: sp, urls: urls, idp: idp, acs: acs}
+	sp.ValidateAudienceRestriction = p.audienceCheck(slices.Clone(conn.Audiences))
+	return p, nil
 }
 
 // activeKey returns the connection's active key.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -88,20 +87,11 @@ func (s *Service) parseWith(r *http.Request, org directory.Organization, conn di
 	if err != nil {
 		return nil, nil, fmt.Errorf("build the service provider: %w", err)
 	}
-	p.sp.ValidateAudienceRestriction = p.audienceCheck(conn.Audiences)
 	// An unsolicited response must say so everywhere: with "" as the only
 	// possible request id, crewjam also refuses a subject confirmation that
 	// names a request.
-	a, err := p.sp.ParseXMLResponse(raw, []string{requestID}, *mustURL(p.urls.ACS))
+	a, err := p.sp.ParseXMLResponse(raw, []string{requestID}, *p.acs)
 	return p, a, err
-}
-
-func mustURL(s string) *url.URL {
-	u, err := url.Parse(s)
-	if err != nil {
-		panic("saml: an endpoint URL does not parse: " + err.Error())
-	}
-	return u
 }
 
 // Audience failures, which crewjam wraps.

@@ -90,6 +90,16 @@ func testSAMLMetadataAudit(t *testing.T, s *directory.Store) {
 	if n := len(auditActions(t, s, o.ID, authz.ActionSAMLConfigurationUpdated)); n != before {
 		t.Errorf("an unchanged refresh was audited")
 	}
+	// A refresh that keeps the certificates still stores the new metadata
+	// (the identity provider moved its endpoints), and the sign-in paths'
+	// copy of the connection follows at once.
+	_, err = s.RecentSAMLConnection(ctx, o.ID)
+	must(t, err)
+	_, err = s.SetSAMLMetadata(ctx, o.ID, directory.SAMLMetadata{XML: `<a moved="yes"/>`, EntityID: "idp", Fingerprints: []string{"aa"}})
+	must(t, err)
+	if got, err := s.RecentSAMLConnection(ctx, o.ID); err != nil || got.MetadataXML != `<a moved="yes"/>` {
+		t.Errorf("after a refresh keeping the certificates, the connection has metadata %q (%v)", got.MetadataXML, err)
+	}
 	_, err = s.SetSAMLMetadata(ctx, o.ID, directory.SAMLMetadata{XML: "<b/>", EntityID: "idp", Fingerprints: []string{"bb", "aa"}})
 	must(t, err)
 	events := auditActions(t, s, o.ID, authz.ActionSAMLConfigurationUpdated)
