@@ -21,7 +21,7 @@ import (
 // back to.
 type SSORequest struct {
 	ID        string    `db:"id"`
-	Kind      string    `db:"kind"`      // "saml" or "oidc"
+	Kind      string    `db:"kind"`      // "saml", "saml-logout" or "oidc"
 	ReturnTo  string    `db:"return_to"` // the allowed URL the login code goes to; "" for Gatehouse itself
 	Data      string    `db:"data"`      // protocol state: the OIDC nonce and PKCE verifier
 	CreatedAt time.Time `db:"created_at"`
@@ -47,15 +47,19 @@ type Login struct {
 	GroupsKnown bool
 	JIT         bool // create the member when missing
 	GroupSync   bool // make the member's IdP group memberships Groups
-	ReturnTo    string
-	SessionTTL  time.Duration // zero: DefaultSessionTTL
+	// ReturnTo is where the login code goes for a login that answers no
+	// request (IdP-initiated); a login answering a request goes to the
+	// ReturnTo saved with it.
+	ReturnTo   string
+	SessionTTL time.Duration // zero: DefaultSessionTTL
 
 	// RequestID, when set, is the login request (SSORequest) the login
-	// answers, consumed in the sign-in's transaction: NotFound when it is
-	// missing, used or expired. AssertionID, when set, is remembered until
-	// AssertionExpires in the same transaction: Conflict when it was used
-	// before. Folding both into the sign-in spares two round trips and
-	// makes the login all or nothing.
+	// answers, consumed in the sign-in's transaction. AssertionID, when
+	// set, is remembered until AssertionExpires in the same transaction.
+	// Conflict when the request is not waiting (unknown, used, expired or
+	// another organization's) or the assertion was used before. Folding
+	// both into the sign-in spares round trips and makes the login all or
+	// nothing.
 	RequestKind      string // "saml" or "oidc"
 	RequestID        string
 	AssertionID      string

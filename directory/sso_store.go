@@ -19,8 +19,8 @@ import (
 // SaveSSORequest keeps a login in flight. CreatedAt and ExpiresAt default
 // to now and SSORequestLifetime from now.
 func (s *Store) SaveSSORequest(ctx context.Context, orgID string, r SSORequest) error {
-	if r.ID == "" || len(r.ID) > 256 || (r.Kind != "saml" && r.Kind != "oidc") {
-		return Errorf(Invalid, "a login request needs an id of at most 256 bytes and a kind of saml or oidc")
+	if r.ID == "" || len(r.ID) > 256 || (r.Kind != "saml" && r.Kind != "saml-logout" && r.Kind != "oidc") {
+		return Errorf(Invalid, "a login request needs an id of at most 256 bytes and a kind of saml, saml-logout or oidc")
 	}
 	now := s.clock()
 	if r.CreatedAt.IsZero() {
@@ -107,11 +107,11 @@ func (s *Store) sweep(ctx context.Context, table, orgID string, now time.Time) {
 //
 // Most logins find the member active and already in the groups the
 // identity provider lists. That is read before the login joins the
-// organization's write queue; in the queue such a login only checks that
-// the member is still active and writes the session and the login code —
-// two statements on PostgreSQL besides the savepoint, where reading and
-// syncing in the queue took six. A login whose member changed meanwhile
-// takes the full path, in the same transaction.
+// organization's write queue; in the queue such a login only consumes its
+// request and assertion, checks that the member is still active and writes
+// the session and the login code — one statement on PostgreSQL besides the
+// savepoint, where reading and syncing in the queue took seven. A login
+// whose member changed meanwhile is rolled back and runs again in full.
 func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, error) {
 	userName := strings.TrimSpace(l.Email)
 	if userName == "" {
@@ -126,48 +126,122 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 	known := s.unchangedMember(ctx, orgID, userName, l)
 	var out SignedIn
 	_, err := s.write(ctx, orgID, func(t *tx) error {
-		active, err := t.consumeLogin(l, known.ID)
-		if err != nil {
-			return err
+		if known.ID != "" {
+			return t.quickSignIn(known, l, &out)
 		}
-		if active {
-			var groups map[string][]string
-			if l.GroupSync && l.GroupsKnown {
-				groups = map[string][]string{"joined": {}, "left": {}}
-			}
-			return t.startSession(known, l, groups, false, &out)
-		}
-		m, err := t.memberByUserName(userName)
-		created := false
-		switch {
-		case ErrorCode(err) == NotFound && l.JIT:
-			m = Member{UserName: userName, DisplayName: l.DisplayName, GivenName: l.GivenName, FamilyName: l.FamilyName, Active: true}
-			if l.Email != "" {
-				m.Emails = []Email{{Value: l.Email, Type: "work", Primary: true}}
-			}
-			if err := t.createMember(&m); err != nil {
-				return err
-			}
-			created = true
-		case ErrorCode(err) == NotFound:
-			return Errorf(NotFound, "%s is not a member of this organization, and just-in-time provisioning is off", userName)
-		case err != nil:
-			return err
-		case !m.Active:
-			return Errorf(Unauthorized, "member %s is deactivated", m.UserName)
-		}
-		var groups map[string][]string
-		if l.GroupSync && l.GroupsKnown {
-			if groups, err = t.syncLoginGroups(m.ID, l.Groups); err != nil {
-				return err
-			}
-		}
-		return t.startSession(m, l, groups, created, &out)
+		return t.signIn(userName, l, &out)
 	})
+	if errors.Is(err, errMemberChanged) {
+		_, err = s.write(ctx, orgID, func(t *tx) error { return t.signIn(userName, l, &out) })
+	}
 	if err != nil {
 		return SignedIn{}, err
 	}
 	return out, nil
+}
+
+// errMemberChanged is quickSignIn's answer when the member it was given is
+// no longer active (or no longer there): the sign-in is rolled back and
+// runs again in full.
+var errMemberChanged = errors.New("the member changed since the sign-in read them")
+
+// quickSignIn signs in m, found active and in the groups the login lists
+// before the write began: it consumes the login, checks that m is still
+// active and writes the session and the login code. On PostgreSQL that is
+// one statement; its writes are rolled back with the savepoint when a
+// check fails.
+func (t *tx) quickSignIn(m Member, l Login, out *SignedIn) error {
+	active := false
+	var ls loginSession
+	if t.store.dialect == Postgres && l.RequestID != "" && l.AssertionID != "" {
+		ls = t.newLoginSession(m, l)
+		var row struct {
+			Took     bool   `db:"took"`
+			Fresh    bool   `db:"fresh"`
+			Active   bool   `db:"active"`
+			ReturnTo string `db:"return_to"`
+		}
+		err := t.get(&row, `WITH took AS (`+takeRequest+`), fresh AS (`+rememberAssertion+` RETURNING 1),
+			code AS (INSERT INTO login_codes (org_id, hash, member_id, return_to, created_at, expires_at)
+				VALUES (?, ?, ?, COALESCE((SELECT return_to FROM took), ?), ?, ?)),
+			session AS (`+insertToken+`)
+			SELECT EXISTS (SELECT 1 FROM took) AS took, EXISTS (SELECT 1 FROM fresh) AS fresh, EXISTS (`+isActive+`) AS active,
+				COALESCE((SELECT return_to FROM took), '') AS return_to`,
+			slices.Concat([]any{t.orgID, l.RequestKind, l.RequestID, t.now, t.orgID, l.AssertionID, assertionKept(l.AssertionExpires, t.now)},
+				ls.codeRow, t.tokenRow(ls.token, ls.secret), []any{t.orgID, m.ID})...)
+		if err != nil {
+			return internal(err, "sign in")
+		}
+		if err := consumed(l, row.Took, row.Fresh); err != nil {
+			return err
+		}
+		active, l.ReturnTo = row.Active, row.ReturnTo
+	} else {
+		var err error
+		if l, err = t.consumeLogin(l); err != nil {
+			return err
+		}
+		if active, err = t.exists(isActive, t.orgID, m.ID); err != nil {
+			return internal(err, "read the member")
+		}
+		if active {
+			ls = t.newLoginSession(m, l)
+			if err := t.writeSession(ls); err != nil {
+				return err
+			}
+		}
+	}
+	if !active {
+		return errMemberChanged
+	}
+	var groups map[string][]string
+	if l.GroupSync && l.GroupsKnown {
+		groups = map[string][]string{"joined": {}, "left": {}}
+	}
+	t.sessionStarted(m, l, ls, groups, false, out)
+	return nil
+}
+
+const isActive = `SELECT 1 FROM members WHERE org_id = ? AND id = ? AND active`
+
+// signIn is the full sign-in: the member found by userName or created,
+// their groups synchronized, the session and the login code.
+func (t *tx) signIn(userName string, l Login, out *SignedIn) error {
+	l, err := t.consumeLogin(l)
+	if err != nil {
+		return err
+	}
+	m, err := t.memberByUserName(userName)
+	created := false
+	switch {
+	case ErrorCode(err) == NotFound && l.JIT:
+		m = Member{UserName: userName, DisplayName: l.DisplayName, GivenName: l.GivenName, FamilyName: l.FamilyName, Active: true}
+		if l.Email != "" {
+			m.Emails = []Email{{Value: l.Email, Type: "work", Primary: true}}
+		}
+		if err := t.createMember(&m); err != nil {
+			return err
+		}
+		created = true
+	case ErrorCode(err) == NotFound:
+		return Errorf(NotFound, "%s is not a member of this organization, and just-in-time provisioning is off", userName)
+	case err != nil:
+		return err
+	case !m.Active:
+		return Errorf(Unauthorized, "member %s is deactivated", m.UserName)
+	}
+	var groups map[string][]string
+	if l.GroupSync && l.GroupsKnown {
+		if groups, err = t.syncLoginGroups(m.ID, l.Groups); err != nil {
+			return err
+		}
+	}
+	ls := t.newLoginSession(m, l)
+	if err := t.writeSession(ls); err != nil {
+		return err
+	}
+	t.sessionStarted(m, l, ls, groups, created, out)
+	return nil
 }
 
 // unchangedMember returns the member a login names when they are active
@@ -205,77 +279,89 @@ func (s *Store) unchangedMember(ctx context.Context, orgID, userName string, l L
 	return rows[0].Member
 }
 
-// startSession writes m's session and login code and audits the login;
-// groups are the groups joined and left, nil without group sync.
-func (t *tx) startSession(m Member, l Login, groups map[string][]string, created bool, out *SignedIn) error {
-	session, secret := t.newToken(NewToken{Kind: authz.TokenPersonal, MemberID: m.ID, Origin: OriginSession,
+// loginSession is a session and a login code not yet written.
+type loginSession struct {
+	token        Token
+	secret, code string
+	codeRow      []any // insertLoginCode's arguments
+}
+
+func (t *tx) newLoginSession(m Member, l Login) loginSession {
+	tok, secret := t.newToken(NewToken{Kind: authz.TokenPersonal, MemberID: m.ID, Origin: OriginSession,
 		Description: "single sign-on session by " + l.Provider, ExpiresIn: l.SessionTTL})
 	code := newLoginCode()
-	codeRow := []any{t.orgID, hashSecret(code), m.ID, l.ReturnTo, t.now, t.now.Add(LoginCodeLifetime)}
+	return loginSession{token: tok, secret: secret, code: code,
+		codeRow: []any{t.orgID, hashSecret(code), m.ID, l.ReturnTo, t.now, t.now.Add(LoginCodeLifetime)}}
+}
+
+// writeSession writes the session and the login code, in one statement on
+// PostgreSQL.
+func (t *tx) writeSession(ls loginSession) error {
 	var err error
 	if t.store.dialect == Postgres {
-		_, err = t.exec(`WITH code AS (`+insertLoginCode+`) `+insertToken, append(codeRow, t.tokenRow(session, secret)...)...)
-	} else if _, err = t.exec(insertLoginCode, codeRow...); err == nil {
-		_, err = t.exec(insertToken, t.tokenRow(session, secret)...)
+		_, err = t.exec(`WITH code AS (`+insertLoginCode+`) `+insertToken, slices.Concat(ls.codeRow, t.tokenRow(ls.token, ls.secret))...)
+	} else if _, err = t.exec(insertLoginCode, ls.codeRow...); err == nil {
+		_, err = t.exec(insertToken, t.tokenRow(ls.token, ls.secret)...)
 	}
 	if err != nil {
 		return internal(err, "store the session and the login code")
 	}
-	t.tokenCreated(session)
-	details := map[string]any{"provider": l.Provider, "subject": l.Subject, "created": created, "session_id": session.ID}
+	return nil
+}
+
+// sessionStarted logs and audits the session written and the login;
+// groups are the groups joined and left, nil without group sync.
+func (t *tx) sessionStarted(m Member, l Login, ls loginSession, groups map[string][]string, created bool, out *SignedIn) {
+	t.tokenCreated(ls.token)
+	details := map[string]any{"provider": l.Provider, "subject": l.Subject, "created": created, "session_id": ls.token.ID}
 	if groups != nil {
 		details["groups_joined"], details["groups_left"] = groups["joined"], groups["left"]
 	} else if l.GroupSync {
 		details["groups_kept"] = "the identity provider did not list the groups"
 	}
 	t.audit(authz.ActionUserLogin, "member", m.ID, m.UserName, details)
-	*out = SignedIn{Member: m, Created: created, Session: secret, SessionExpires: *session.ExpiresAt, Code: code, ReturnTo: l.ReturnTo}
-	return nil
+	*out = SignedIn{Member: m, Created: created, Session: ls.secret, SessionExpires: *ls.token.ExpiresAt, Code: ls.code, ReturnTo: l.ReturnTo}
 }
 
 const insertLoginCode = `INSERT INTO login_codes (org_id, hash, member_id, return_to, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`
 
 // consumeLogin takes the login request l answers and remembers its
-// assertion id, when l names them, and reports whether member memberID
-// (when not empty) is active. On PostgreSQL that is one statement.
-func (t *tx) consumeLogin(l Login, memberID string) (active bool, err error) {
+// assertion id, when l names them. It returns l going to the request's
+// ReturnTo.
+func (t *tx) consumeLogin(l Login) (Login, error) {
 	took, fresh := l.RequestID == "", l.AssertionID == ""
-	const isActive = `SELECT 1 FROM members WHERE org_id = ? AND id = ? AND active`
-	switch {
-	case t.store.dialect == Postgres && !took && !fresh:
-		var row struct {
-			Took   bool `db:"took"`
-			Fresh  bool `db:"fresh"`
-			Active bool `db:"active"`
-		}
-		err = t.get(&row, `WITH took AS (`+takeRequest+` RETURNING 1), fresh AS (`+rememberAssertion+` RETURNING 1)
-			SELECT EXISTS (SELECT 1 FROM took) AS took, EXISTS (SELECT 1 FROM fresh) AS fresh, EXISTS (`+isActive+`) AS active`,
-			t.orgID, l.RequestKind, l.RequestID, t.now, t.orgID, l.AssertionID, assertionKept(l.AssertionExpires, t.now), t.orgID, memberID)
-		took, fresh, active = row.Took, row.Fresh, row.Active
-	default:
-		if !took {
-			took, err = t.affected(takeRequest, t.orgID, l.RequestKind, l.RequestID, t.now)
-		}
-		if err == nil && !fresh {
-			fresh, err = t.affected(rememberAssertion, t.orgID, l.AssertionID, assertionKept(l.AssertionExpires, t.now))
-		}
-		if err == nil && took && fresh && memberID != "" {
-			active, err = t.exists(isActive, t.orgID, memberID)
+	var err error
+	if !took {
+		err = t.get(&l.ReturnTo, takeRequest, t.orgID, l.RequestKind, l.RequestID, t.now)
+		took = err == nil
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
 		}
 	}
-	switch {
-	case err != nil:
-		return false, internal(err, "consume the login request and its assertion")
-	case !took:
-		return false, Errorf(NotFound, "login request %q is not waiting: unknown, used or expired", l.RequestID)
-	case !fresh:
-		return false, Errorf(Conflict, "assertion %q was used before", l.AssertionID)
+	if err == nil && took && !fresh {
+		fresh, err = t.affected(rememberAssertion, t.orgID, l.AssertionID, assertionKept(l.AssertionExpires, t.now))
 	}
-	return active, nil
+	if err != nil {
+		return l, internal(err, "consume the login request and its assertion")
+	}
+	return l, consumed(l, took, fresh)
 }
 
-// takeRequest deletes a login request that is still waiting.
-const takeRequest = `DELETE FROM sso_requests WHERE org_id = ? AND kind = ? AND id = ? AND expires_at > ?`
+// consumed explains a login request not taken or an assertion id seen
+// before.
+func consumed(l Login, took, fresh bool) error {
+	switch {
+	case !took:
+		return Errorf(Conflict, "no waiting login request %q in this organization (unknown, expired, already used, or another organization's)", l.RequestID)
+	case !fresh:
+		return Errorf(Conflict, "replayed assertion: assertion %q was used before", l.AssertionID)
+	}
+	return nil
+}
+
+// takeRequest deletes a login request that is still waiting and returns
+// where its login goes.
+const takeRequest = `DELETE FROM sso_requests WHERE org_id = ? AND kind = ? AND id = ? AND expires_at > ? RETURNING return_to`
 
 // affected runs query and reports whether it changed a row.
 func (t *tx) affected(query string, args ...any) (bool, error) {

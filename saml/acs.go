@@ -63,11 +63,11 @@ func (s *Service) acs(w http.ResponseWriter, r *http.Request, org directory.Orga
 	if err != nil {
 		return directory.SignedIn{}, &refusal{status: http.StatusBadRequest, category: msgMalformed, reason: "hostile or malformed XML: " + err.Error(), err: err}
 	}
-	req, err := s.loginRequest(r, org, conn, attr(sh.root, "InResponseTo"))
-	if err != nil {
-		return directory.SignedIn{}, err
+	requestID := attr(sh.root, "InResponseTo")
+	if requestID == "" && !conn.AllowIdPInitiated {
+		return directory.SignedIn{}, refuse(msgRequest, "unsolicited response (no InResponseTo), and IdP-initiated sign-in is off")
 	}
-	v, err := s.verify(r, org, conn, raw, sh, req.ID)
+	v, err := s.verify(r, org, conn, raw, sh, requestID)
 	if err != nil {
 		return directory.SignedIn{}, err
 	}
@@ -75,7 +75,10 @@ func (s *Service) acs(w http.ResponseWriter, r *http.Request, org directory.Orga
 	if err != nil {
 		return directory.SignedIn{}, err
 	}
-	login.ReturnTo, login.RequestKind, login.RequestID = req.ReturnTo, "saml", req.ID
+	// The sign-in consumes the login request the response names, which
+	// must be one of this organization's still waiting, and goes to the
+	// request's return_to.
+	login.RequestKind, login.RequestID = "saml", requestID
 	login.AssertionID, login.AssertionExpires = v.assertion.ID, v.expires
 	return s.signIn(r, org, login)
 }
@@ -105,31 +108,6 @@ func readSAMLResponse(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return raw, nil
 }
 
-// loginRequest returns the login request a response answers. A response
-// naming one must name a login request of this organization that is still
-// waiting; it is only read here, and consumed by the sign-in. A response
-// naming none is unsolicited (IdP-initiated) and needs the connection to
-// allow it; it then answers an empty request.
-func (s *Service) loginRequest(r *http.Request, org directory.Organization, conn directory.SAMLConnection, id string) (directory.SSORequest, error) {
-	if id == "" {
-		if !conn.AllowIdPInitiated {
-			return directory.SSORequest{}, refuse(msgRequest, "unsolicited response (no InResponseTo), and IdP-initiated sign-in is off")
-		}
-		return directory.SSORequest{}, nil
-	}
-	req, err := s.cfg.Store.SSORequest(r.Context(), org.ID, "saml", id)
-	if directory.ErrorCode(err) == directory.NotFound {
-		return req, refuse(msgRequest, "InResponseTo names no waiting login request of this organization (unknown, expired, already used, or another organization's)")
-	}
-	if err != nil {
-		return req, err
-	}
-	if req.Data == logoutMarker {
-		return req, refuse(msgRequest, "InResponseTo names a logout request, not a login request")
-	}
-	return req, nil
-}
-
 // signIn signs the verified login in and explains a refusal.
 func (s *Service) signIn(r *http.Request, org directory.Organization, login directory.Login) (directory.SignedIn, error) {
 	in, err := s.cfg.Store.SignIn(r.Context(), org.ID, login)
@@ -143,26 +121,12 @@ func (s *Service) signIn(r *http.Request, org directory.Organization, login dire
 	var ref *refusal
 	switch directory.ErrorCode(err) {
 	case directory.Conflict:
-		ref = refuse(msgRequest, "replayed assertion: assertion %q was used before", login.AssertionID)
-	case directory.NotFound:
-		ref = s.signInNotFound(r, org, login, err)
-	case directory.Unauthorized, directory.Invalid, directory.Forbidden:
+		ref = refuse(msgRequest, "%s", directory.ErrorMessage(err))
+	case directory.NotFound, directory.Unauthorized, directory.Invalid, directory.Forbidden:
 		ref = refuse(msgNotAllowed, "%s", directory.ErrorMessage(err))
 	default:
 		return in, err
 	}
 	ref.name, ref.err = name, err
 	return in, ref
-}
-
-// signInNotFound tells the two NotFound of a sign-in apart: the login
-// request used meanwhile (a replay racing this one), or no such member
-// while just-in-time provisioning is off.
-func (s *Service) signInNotFound(r *http.Request, org directory.Organization, login directory.Login, err error) *refusal {
-	if login.RequestID != "" {
-		if _, peek := s.cfg.Store.SSORequest(r.Context(), org.ID, "saml", login.RequestID); peek != nil {
-			return refuse(msgRequest, "replayed response: its login request was used meanwhile")
-		}
-	}
-	return refuse(msgNotAllowed, "%s", directory.ErrorMessage(err))
 }

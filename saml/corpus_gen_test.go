@@ -95,7 +95,7 @@ var attacks = []attack{
 		build(func(s *spec) { s.SubjectInResponseTo = "id-some-other-request" })},
 	{"26-unsolicited-idp-initiated-off.xml", "no InResponseTo anywhere, while IdP-initiated sign-in is off", "IdP-initiated sign-in is off",
 		build(func(s *spec) { s.InResponseTo, s.SubjectInResponseTo = "", "" })},
-	{"27-meant-for-org-other.xml", "a valid response for organization other, posted to acme's ACS", "no waiting login request",
+	{"27-meant-for-org-other.xml", "a valid response for organization other, posted to acme's ACS", "wrong Destination",
 		build(forOrg("other"))},
 	{"28-doctype-billion-laughs.xml", "a DOCTYPE of nested entities (billion laughs) used in the NameID", "DOCTYPE",
 		withDoctype(billionLaughs, "&lol9;")},

@@ -28,9 +28,9 @@ import (
 // identity provider's LogoutResponse at SLO. Logout requests the identity
 // provider starts are not supported.
 
-// logoutMarker is the Data of the SSORequest of a logout in flight, so
-// that a logout request never passes for a login request, or back.
-const logoutMarker = "logout"
+// logoutKind is the SSORequest kind of a logout in flight, so that a
+// logout request never passes for a login request, or back.
+const logoutKind = "saml-logout"
 
 // LogoutURL returns where to send the browser so that the identity
 // provider ends its session too: the identity provider's
@@ -61,7 +61,7 @@ func (s *Service) LogoutURL(r *http.Request, org directory.Organization, nameID,
 		return "", nil
 	}
 	req := p.logoutRequest(dest, nameID)
-	err = s.cfg.Store.SaveSSORequest(r.Context(), org.ID, directory.SSORequest{ID: req.ID, Kind: "saml", ReturnTo: returnTo, Data: logoutMarker})
+	err = s.cfg.Store.SaveSSORequest(r.Context(), org.ID, directory.SSORequest{ID: req.ID, Kind: logoutKind, ReturnTo: returnTo})
 	if err != nil {
 		return "", err
 	}
@@ -195,15 +195,9 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request, org directory.O
 	if err := p.checkLogoutResponse(resp, s.now()); err != nil {
 		return "", err
 	}
-	req, err := s.cfg.Store.SSORequest(r.Context(), org.ID, "saml", resp.InResponseTo)
-	if err == nil && req.Data != logoutMarker {
-		return "", errors.New("InResponseTo names a login request, not a logout request")
-	}
-	if err == nil {
-		req, err = s.cfg.Store.TakeSSORequest(r.Context(), org.ID, "saml", resp.InResponseTo)
-	}
+	req, err := s.cfg.Store.TakeSSORequest(r.Context(), org.ID, logoutKind, resp.InResponseTo)
 	if err != nil {
-		return "", fmt.Errorf("InResponseTo: %w", err)
+		return "", fmt.Errorf("InResponseTo names no logout request in flight here (a login request's id is not one): %w", err)
 	}
 	return req.ReturnTo, nil
 }

@@ -155,7 +155,7 @@ func TestSingleLogout(t *testing.T) {
 		{"signed with SHA-1", "rsa-sha1", func(id string) string {
 			return redirectQuery(t, logoutResponse(id), idp, dsig.RSASHA1SignatureMethod)
 		}},
-		{"answering a login request", "names a login request", func(string) string {
+		{"answering a login request", "no logout request", func(string) string {
 			return redirectQuery(t, logoutResponse(requestID), idp, dsig.RSASHA256SignatureMethod)
 		}},
 		{"from the identity provider (a LogoutRequest)", "not supported", func(string) string { return "SAMLRequest=abc" }},
@@ -186,7 +186,7 @@ func TestSingleLogout(t *testing.T) {
 		id := e.startLogout(t)
 		s := valid(idp)
 		s.InResponseTo, s.SubjectInResponseTo = id, id
-		e.expectRefusal(t, e.acme, s.build(t).bytes(t), "logout request")
+		e.expectRefusal(t, e.acme, s.build(t).bytes(t), "no waiting login request")
 	})
 }
 

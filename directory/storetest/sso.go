@@ -271,7 +271,7 @@ func testSignInConsumes(t *testing.T, s *directory.Store) {
 	_, err := s.SignIn(ctx, o.ID, login)
 	must(t, err)
 	_, err = s.SignIn(ctx, o.ID, login)
-	wantCode(t, err, directory.NotFound) // the request is used
+	wantCode(t, err, directory.Conflict) // the request is used
 	login.RequestID = ""
 	_, err = s.SignIn(ctx, o.ID, login)
 	wantCode(t, err, directory.Conflict) // the assertion is used
