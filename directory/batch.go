@@ -129,7 +129,7 @@ func (s *Store) commitBatch(orgID string, batch []*queued) {
 		t := &tx{store: s, tx: sqlTx, orgID: orgID, rev: rev, defaultRole: defaultRole, now: s.clock(), ctx: q.ctx}
 		alone := len(batch) == 1
 		if !alone {
-			if _, err := sqlTx.ExecContext(ctx, fmt.Sprintf("SAVEPOINT w%d", i)); err != nil {
+			if _, err := s.execIn(ctx, sqlTx, fmt.Sprintf("SAVEPOINT w%d", i)); err != nil {
 				fail(internal(err, "savepoint"))
 				return
 			}
@@ -188,8 +188,14 @@ type locked struct {
 // inside a write cannot race another's.
 func (s *Store) lockOrganization(ctx context.Context, sqlTx *sqlx.Tx, orgID string) (locked, error) {
 	var l locked
-	err := sqlTx.QueryRowxContext(ctx, sqlTx.Rebind(`UPDATE organizations SET revision = revision + 1 WHERE id = ?
-		RETURNING revision, default_role`), orgID).Scan(&l.rev, &l.defaultRole)
+	const bump = `UPDATE organizations SET revision = revision + 1 WHERE id = ? RETURNING revision, default_role`
+	var row *sqlx.Row
+	if st := s.prepared(ctx, bump); st != nil {
+		row = sqlTx.StmtxContext(ctx, st).QueryRowxContext(ctx, orgID)
+	} else {
+		row = sqlTx.QueryRowxContext(ctx, sqlTx.Rebind(bump), orgID)
+	}
+	err := row.Scan(&l.rev, &l.defaultRole)
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, Errorf(NotFound, "organization %q not found", orgID)
 	}

@@ -225,6 +225,9 @@ func (t *tx) get(dest any, query string, args ...any) error {
 }
 
 func (t *tx) sel(dest any, query string, args ...any) error {
+	if st := t.store.prepared(t.ctx, query); st != nil {
+		return t.tx.StmtxContext(t.ctx, st).SelectContext(t.ctx, dest, args...)
+	}
 	return t.tx.SelectContext(t.ctx, dest, t.tx.Rebind(query), args...)
 }
 
@@ -240,10 +243,16 @@ func (t *tx) exists(query string, args ...any) (bool, error) {
 
 // get, sel and exists on the store itself, outside any transaction.
 func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
 	return s.db.GetContext(ctx, dest, s.db.Rebind(query), args...)
 }
 
 func (s *Store) sel(ctx context.Context, dest any, query string, args ...any) error {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
 	return s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...)
 }
 
@@ -268,7 +277,7 @@ const maxPrepared = 256
 // time otherwise spent holding the organization's row lock. It returns nil
 // on SQLite, for long or dynamic queries, and when the cache is full.
 func (s *Store) prepared(ctx context.Context, query string) *sqlx.Stmt {
-	if s == nil || s.dialect != Postgres || len(query) > 4000 || strings.Count(query, "?") > 32 {
+	if s == nil || len(query) > 4000 || strings.Count(query, "?") > 32 {
 		return nil
 	}
 	if st, ok := s.stmts.Load(query); ok {
