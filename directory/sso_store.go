@@ -124,6 +124,9 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 		l.SessionTTL = DefaultSessionTTL
 	}
 	known := s.unchangedMember(ctx, orgID, userName, l)
+	if s.afterSignInRead != nil {
+		s.afterSignInRead()
+	}
 	var out SignedIn
 	_, err := s.write(ctx, orgID, func(t *tx) error {
 		if known.ID != "" {

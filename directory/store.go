@@ -37,8 +37,11 @@ type Store struct {
 	queues    sync.Map    // organization id to *orgQueue; see write
 	sealer    cipher.AEAD // seals secrets; see seal.go
 	samlCache samlCache   // see RecentSAMLConnection
-	nstmts    atomic.Int32
-	now       func() time.Time
+	// afterSignInRead, set by tests, runs between a sign-in's read and
+	// its write.
+	afterSignInRead func()
+	nstmts          atomic.Int32
+	now             func() time.Time
 }
 
 // Open connects to the database named by dsn. A postgres:// or postgresql://
