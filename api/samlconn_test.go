@@ -16,7 +16,9 @@ import (
 
 	crewjam "github.com/crewjam/saml"
 
+	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/api/apitest"
+	"github.com/gatehouse/gatehouse/directory"
 	"github.com/gatehouse/gatehouse/directory/storetest"
 )
 
@@ -141,5 +143,22 @@ func TestSAMLConnectionLifecycle(t *testing.T) {
 			}
 			expect(t, "DELETE", e.do(http.MethodDelete, "/api/orgs/acme/saml", e.admin, nil), http.StatusNoContent, "")
 		})
+	}
+}
+
+// TestSAMLMetadataURLPublicOnly: with the default configuration a metadata
+// URL that reaches the operator's own network — loopback here — is refused
+// with the reason, and nothing is stored.
+func TestSAMLMetadataURLPublicOnly(t *testing.T) {
+	st := apitest.Start(t, directory.SQLite, api.Config{})
+	e := &env{t: t, url: st.URL, store: st.Store, engine: st.Engine, org: st.Org, admin: st.Admin}
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the metadata fetch reached a loopback server")
+	}))
+	defer internal.Close()
+	res := e.do(http.MethodPut, "/api/orgs/acme/saml", e.admin, map[string]any{"enabled": true, "metadata_url": internal.URL})
+	expect(t, "PUT with a loopback metadata_url", res, http.StatusBadRequest, "not a public internet address")
+	if _, err := e.store.SAMLConnection(e.ctx(), e.org.ID); directory.ErrorCode(err) != directory.NotFound {
+		t.Errorf("a refused connection was stored: %v", err)
 	}
 }

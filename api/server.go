@@ -31,6 +31,10 @@ type Config struct {
 	// https://gatehouse.example.com, for the absolute URLs the protocols
 	// hand out (SCIM resource locations). Empty gives path-absolute URLs.
 	PublicURL string
+	// MetadataPrivateNetworks lets SAML metadata URLs reach loopback,
+	// private and link-local addresses; off, they reach only the public
+	// internet (see package saml).
+	MetadataPrivateNetworks bool
 }
 
 // Server answers Gatehouse's HTTP API. It is an http.Handler; cmd/gatehouse
@@ -41,6 +45,7 @@ type Server struct {
 	log     *slog.Logger
 	maxWait time.Duration
 	public  string
+	private bool // MetadataPrivateNetworks
 	touched touches
 	maxBody int64
 	mux     *http.ServeMux
@@ -62,6 +67,7 @@ func New(cfg Config) *Server {
 		log:     cfg.Logger,
 		maxWait: cfg.MaxWait,
 		public:  strings.TrimSuffix(cfg.PublicURL, "/"),
+		private: cfg.MetadataPrivateNetworks,
 		touched: touches{last: map[string]time.Time{}},
 		maxBody: cfg.MaxBodyBytes,
 		mux:     http.NewServeMux(),

@@ -38,7 +38,7 @@ const ssoPrefix = "/sso/{org}/"
 func (s *Server) routeSSO() {
 	s.saml = saml.New(saml.Config{
 		Store: s.store, PublicURL: s.public, Logger: s.log, Complete: s.completeLogin,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		AllowPrivateNetworks: s.private,
 	})
 	s.mux.Handle("GET "+ssoPrefix+"saml/metadata", s.ssoOrg(s.saml.Metadata))
 	s.mux.Handle("GET "+ssoPrefix+"saml/login", s.ssoOrg(s.saml.Login))

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestFetchMetadata(t *testing.T) {
 	saved := fetchTimeout
 	fetchTimeout = 200 * time.Millisecond
 	defer func() { fetchTimeout = saved }()
-	s := New(Config{Now: func() time.Time { return testNow }})
+	s := New(Config{Now: func() time.Time { return testNow }, AllowPrivateNetworks: true})
 
 	m, err := s.FetchMetadata(context.Background(), srv.URL+"/ok")
 	if err != nil || m.EntityID != idpEntityID || !m.FetchedAt.Equal(testNow) || m.XML != string(body) {
@@ -192,5 +193,32 @@ func TestRefreshMetadata(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("RefreshMetadata did not return after its context ended")
+	}
+}
+
+// TestMetadataFetchPublicOnly: by default a metadata URL may not reach
+// the operator's own network — loopback here, where the test server runs —
+// and the refusal says why; allowing private networks lets it through.
+func TestMetadataFetchPublicOnly(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(idpMetadataXML(t, loadSigner(t, "idp"), idpEntityID, idpSSOURL, ""))
+	}))
+	defer srv.Close()
+	_, err := New(Config{}).FetchMetadata(context.Background(), srv.URL)
+	if err == nil || !strings.Contains(err.Error(), "not a public internet address") {
+		t.Errorf("fetch from loopback: %v, want a refusal", err)
+	}
+	if _, err := New(Config{AllowPrivateNetworks: true}).FetchMetadata(context.Background(), srv.URL); err != nil {
+		t.Errorf("fetch from loopback with private networks allowed: %v", err)
+	}
+	for addr, public := range map[string]bool{
+		"8.8.8.8": true, "2001:4860:4860::8888": true,
+		"127.0.0.1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false,
+		"169.254.169.254": false, "100.64.0.1": false, "0.0.0.0": false, "255.255.255.255": false,
+		"::1": false, "fd00::1": false, "fe80::1": false, "::ffff:127.0.0.1": false, "64:ff9b::a00:1": false, "224.0.0.1": false,
+	} {
+		if got := isPublic(netip.MustParseAddr(addr)); got != public {
+			t.Errorf("isPublic(%s) = %v, want %v", addr, got, public)
+		}
 	}
 }

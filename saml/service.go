@@ -24,8 +24,14 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock of the checks Gatehouse makes itself; crewjam reads
 	// its own package clock (saml.TimeNow, saml.Clock). Nil: time.Now.
-	Now        func() time.Time
-	HTTPClient *http.Client // for metadata fetches; nil: a client with the fetch timeout
+	Now func() time.Time
+	// HTTPClient fetches metadata. Nil: a client with the fetch timeout
+	// that connects only to public addresses, unless AllowPrivateNetworks.
+	HTTPClient *http.Client
+	// AllowPrivateNetworks lets metadata URLs reach loopback, private and
+	// link-local addresses: for identity providers inside the operator's
+	// network. See fetch.go.
+	AllowPrivateNetworks bool
 	// Complete finishes a verified sign-in: the session cookie and the
 	// redirect with the login code. It is called once per sign-in, and is
 	// required for ACS.
@@ -48,7 +54,7 @@ func New(cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: fetchTimeout}
+		cfg.HTTPClient = metadataClient(cfg.AllowPrivateNetworks)
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	return &Service{cfg: cfg, log: cfg.Logger.With("component", "saml")}

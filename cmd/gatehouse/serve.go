@@ -28,6 +28,7 @@ type serveFlags struct {
 	publicURL       string
 	secretKey       string
 	metadataRefresh time.Duration
+	metadataPrivate bool
 }
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -46,6 +47,7 @@ func newServeCommand(g *globals) *cobra.Command {
 	fl.StringVar(&f.publicURL, "public-url", "", "scheme and host clients reach Gatehouse at, such as https://gatehouse.example.com, for absolute URLs in SCIM answers")
 	fl.StringVar(&f.secretKey, "secret-key", "", "32 bytes in base64 or hex that seal stored secrets (SAML keys); the same on every replica; on SQLite made once and kept in the data folder when empty")
 	fl.DurationVar(&f.metadataRefresh, "saml-metadata-refresh", time.Hour, "how often identity provider metadata given by URL is fetched again")
+	fl.BoolVar(&f.metadataPrivate, "saml-metadata-private-networks", false, "let identity provider metadata URLs reach loopback, private and link-local addresses, for identity providers inside your own network")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 500*time.Millisecond, "how often a replica polls the directory for changes (PostgreSQL notifications wake it sooner)")
 	return cmd
 }
@@ -97,7 +99,8 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	handler := api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL})
+	handler := api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL,
+		MetadataPrivateNetworks: f.metadataPrivate})
 	go handler.RefreshSAMLMetadata(ctx, f.metadataRefresh)
 	srv := &http.Server{
 		Handler:           handler,
