@@ -33,13 +33,14 @@
 //     with RSA PKCS#1 v1.5 (Bleichenbacher) and triple DES are refused.
 //     Okta, Entra ID and OneLogin sign with SHA-256 by default; SHA-1 is
 //     allowed only as RSA-OAEP's mask hash, which is not a signature.
-//  5. The request: a response with InResponseTo must answer a login
-//     request of this organization that is still waiting (kept in the
-//     database, so every replica sees it; never read from a cookie or the
-//     relay state). A response without one is IdP-initiated and is refused
-//     unless the connection allows it (off by default); then crewjam is
-//     given "" as the only request id, so an assertion that names a
-//     request in its subject confirmation is refused too.
+//  5. The request: a response without InResponseTo is IdP-initiated and
+//     is refused unless the connection allows it (off by default); then
+//     crewjam is given "" as the only request id, so an assertion that
+//     names a request in its subject confirmation is refused too. A
+//     response with one is verified against that id, and the sign-in
+//     (item 8) must then consume a login request of this organization by
+//     that id that is still waiting (kept in the database, so every
+//     replica sees it; never read from a cookie or the relay state).
 //  6. crewjam verifies: the Response signature when there is one (and an
 //     invalid one is fatal), else the Assertion signature, against the
 //     signing certificates of the stored identity provider metadata only
@@ -64,8 +65,10 @@
 //     login request and remembers the assertion ID until the assertion
 //     could no longer be accepted by any clock within the skew, in the same
 //     transaction as the member and session it writes
-//     (directory.Login.RequestID and AssertionID). A second use of either
-//     is refused; a refused sign-in consumes neither, so a stranger whose
+//     (directory.Login.RequestID and AssertionID). A request unknown,
+//     expired, used, another organization's or a logout's (logout requests
+//     have a kind of their own) and a second use of an assertion are
+//     refused; a refused sign-in consumes neither, so a stranger whose
 //     account the administrator then creates can post again.
 //
 // The relay state is the login request's id, for the identity provider's
@@ -104,6 +107,27 @@
 // request, then sends the browser to that request's return_to. Logout
 // requests started by the identity provider are refused. Without a
 // SingleLogoutService in the metadata, SLO answers 404.
+//
+// # Speed
+//
+// An ACS request's work is mostly crewjam's (its XML round-trip
+// validation, tree building, canonicalization and unmarshalling: about a
+// millisecond of CPU). What Gatehouse adds is kept small: the crewjam
+// service provider of an organization's connection and key is built once
+// and reused while the connection's metadata, key and audiences are those
+// it was built from (cache.go); the connection itself is read through
+// directory.Store.RecentSAMLConnection, which keeps it a second and drops
+// it on every write; and the sign-in reads the member before joining the
+// organization's write queue (see directory.Store.SignIn).
+//
+// # Metadata URLs
+//
+// A metadata URL is fetched with a timeout and a 1 MiB limit, and by
+// default only from public internet addresses, checked on the address
+// dialled: an organization administrator cannot point Gatehouse at the
+// operator's internal services or a cloud's instance metadata (see
+// fetch.go; Config.AllowPrivateNetworks lifts it for identity providers
+// inside the operator's network).
 //
 // # Not covered
 //
