@@ -315,8 +315,11 @@ func (t *tx) writeSession(ls loginSession) error {
 // sessionStarted logs and audits the session written and the login;
 // groups are the groups joined and left, nil without group sync.
 func (t *tx) sessionStarted(m Member, l Login, ls loginSession, groups map[string][]string, created bool, out *SignedIn) {
-	t.tokenCreated(ls.token)
-	details := map[string]any{"provider": l.Provider, "subject": l.Subject, "created": created, "session_id": ls.token.ID}
+	// The session's creation is audited by the user-login event, which
+	// names it: one event per login rather than two.
+	t.changed("token", "create", ls.token.ID)
+	details := map[string]any{"provider": l.Provider, "subject": l.Subject, "created": created,
+		"session_id": ls.token.ID, "session_expires_at": ls.token.ExpiresAt}
 	if groups != nil {
 		details["groups_joined"], details["groups_left"] = groups["joined"], groups["left"]
 	} else if l.GroupSync {

@@ -92,94 +92,82 @@ func (s *Store) committed(orgID string, writes []*tx) {
 // statement there, since every round trip here is spent holding the
 // organization's row lock.
 func (s *Store) finish(ctx context.Context, sqlTx *sqlx.Tx, orgID string, writes []*tx) error {
-	pg := s.dialect == Postgres
 	last := writes[len(writes)-1].rev
-	var (
-		q     strings.Builder
-		args  []any
-		parts int
-	)
-	// part starts the next statement: a CTE of the one statement on
-	// PostgreSQL, a statement of its own on SQLite.
-	part := func(name string) error {
-		if pg {
-			if parts == 0 {
-				q.WriteString("WITH ")
-			} else {
-				q.WriteString(", ")
-			}
-			q.WriteString(name + " AS (")
-			parts++
-			return nil
-		}
-		if q.Len() == 0 {
-			return nil
-		}
-		_, err := sqlTx.ExecContext(ctx, sqlTx.Rebind(q.String()), args...)
-		q.Reset()
-		args = args[:0]
-		return err
-	}
-	end := func() {
-		if pg {
-			q.WriteString(")")
-		}
-	}
-	if len(writes) > 1 {
-		part("bump")
-		q.WriteString(`UPDATE organizations SET revision = ? WHERE id = ?`)
-		if pg {
-			q.WriteString(" RETURNING revision")
-		}
-		args = append(args, last, orgID)
-		end()
-	}
-	if err := part("change"); err != nil {
-		return internal(err, "set the revision")
-	}
-	q.WriteString(`INSERT INTO change_log (org_id, revision, changed_at, changes) VALUES `)
+	changes := make([]string, len(writes))
 	for i, t := range writes {
-		changes, err := json.Marshal(t.changes)
+		c, err := json.Marshal(t.changes)
 		if err != nil {
 			return internal(err, "encode changes")
 		}
+		changes[i] = string(c)
+	}
+	auditArgs := func(t *tx, e AuditEvent) []any {
+		rev := t.rev
+		return []any{e.OrgID, e.ID, e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, string(e.Action),
+			e.TargetType, e.TargetID, e.TargetName, string(e.Details), e.SourceIP, e.RequestID, &rev}
+	}
+	if s.dialect == SQLite {
+		// In process, a statement costs no round trip: single-row
+		// statements, prepared once, beat a statement of a new shape
+		// parsed for every batch.
+		if len(writes) > 1 {
+			if _, err := s.execIn(ctx, sqlTx, `UPDATE organizations SET revision = ? WHERE id = ?`, last, orgID); err != nil {
+				return internal(err, "set the revision")
+			}
+		}
+		for i, t := range writes {
+			if _, err := s.execIn(ctx, sqlTx, insertChange, orgID, t.rev, t.now, changes[i]); err != nil {
+				return internal(err, "write the change log")
+			}
+			for _, e := range t.events {
+				if _, err := s.execIn(ctx, sqlTx, auditInsert+auditRow, auditArgs(t, e)...); err != nil {
+					return internal(err, "write the audit events")
+				}
+			}
+		}
+		return nil
+	}
+	var (
+		q    strings.Builder
+		args []any
+	)
+	q.WriteString("WITH ")
+	if len(writes) > 1 {
+		q.WriteString(`bump AS (UPDATE organizations SET revision = ? WHERE id = ? RETURNING revision), `)
+		args = append(args, last, orgID)
+	}
+	q.WriteString(`change AS (INSERT INTO change_log (org_id, revision, changed_at, changes) VALUES `)
+	for i, t := range writes {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, ?, ?, ?)")
-		args = append(args, orgID, t.rev, t.now, string(changes))
+		args = append(args, orgID, t.rev, t.now, changes[i])
 	}
-	end()
+	q.WriteString(")")
 	n := 0
 	for _, t := range writes {
 		for _, e := range t.events {
 			if n == 0 {
-				if err := part("events"); err != nil {
-					return internal(err, "write the change log")
-				}
-				q.WriteString(auditInsert)
+				q.WriteString(", events AS (" + auditInsert)
 			} else {
 				q.WriteString(", ")
 			}
 			n++
 			q.WriteString(auditRow)
-			rev := t.rev
-			args = append(args, e.OrgID, e.ID, e.OccurredAt, e.ActorType, e.ActorID, e.ActorName, string(e.Action),
-				e.TargetType, e.TargetID, e.TargetName, string(e.Details), e.SourceIP, e.RequestID, &rev)
+			args = append(args, auditArgs(t, e)...)
 		}
 	}
 	if n > 0 {
-		end()
+		q.WriteString(")")
 	}
-	if pg {
-		q.WriteString(" SELECT pg_notify(?, ?)")
-		args = append(args, ChangeChannel, fmt.Sprintf("%s:%d", orgID, last))
-		_, err := s.execIn(ctx, sqlTx, q.String(), args...)
-		return internal(err, "write the change log and audit events")
-	}
-	err := part("")
+	q.WriteString(" SELECT pg_notify(?, ?)")
+	args = append(args, ChangeChannel, fmt.Sprintf("%s:%d", orgID, last))
+	_, err := s.execIn(ctx, sqlTx, q.String(), args...)
 	return internal(err, "write the change log and audit events")
 }
+
+const insertChange = `INSERT INTO change_log (org_id, revision, changed_at, changes) VALUES (?, ?, ?, ?)`
 
 // ChangeChannel is the PostgreSQL notification channel on which every commit
 // announces "ORG_ID:REVISION".
