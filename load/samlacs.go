@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,12 +29,13 @@ import (
 // organization's identity provider (a fresh RSA-2048 key, its metadata
 // uploaded through the management API, JIT provisioning and group sync
 // on), then each login asks Gatehouse for an AuthnRequest, answers it
-// with a response signed with SHA-256 (crewjam/saml's identity provider,
-// which also encrypts the assertion when the service provider publishes an
-// encryption certificate, as Gatehouse does), posts it to the ACS, and
-// trades the login code for a member access token. Logins cycle through a
-// set of people, so most find their member and some create it; each lists
-// two of a handful of groups.
+// with a response whose assertion is signed with RSA-2048 and SHA-256
+// (crewjam/saml's identity provider), posts it to the ACS, and trades the
+// login code for a member access token. The assertions are not encrypted,
+// as Okta and OneLogin send them by default: the tool hides Gatehouse's
+// encryption certificate from crewjam. Logins cycle through a set of
+// people, so most find their member and some create it; each person is in
+// the same two of a handful of groups at every login, as on most days.
 
 // samlPeople is how many people the logins cycle through.
 const samlPeople = 2000
@@ -129,6 +131,10 @@ func (s *session) samlSetup(ctx context.Context) (*loadIdP, error) {
 	if err := xml.Unmarshal(res, &sp); err != nil {
 		return nil, fmt.Errorf("the service provider metadata does not parse: %w", err)
 	}
+	for i := range sp.SPSSODescriptors {
+		d := &sp.SPSSODescriptors[i]
+		d.KeyDescriptors = slices.DeleteFunc(d.KeyDescriptors, func(k crewjam.KeyDescriptor) bool { return k.Use == "encryption" })
+	}
 	l.sp = &sp
 	return l, nil
 }
@@ -181,7 +187,7 @@ func (l *loadIdP) respond(location string, i int, rng *rand.Rand) (crewjam.IdpAu
 		return crewjam.IdpAuthnRequestForm{}, err
 	}
 	email := fmt.Sprintf("sso-%d@load.test", i)
-	groups := []string{fmt.Sprintf("sso-load-%d", rng.IntN(5)), fmt.Sprintf("sso-load-%d", 5+rng.IntN(5))}
+	groups := []string{fmt.Sprintf("sso-load-%d", i%5), fmt.Sprintf("sso-load-%d", 5+i/5%5)}
 	session := &crewjam.Session{
 		ID: fmt.Sprintf("s-%d-%d", i, rng.Int64()), CreateTime: time.Now(), ExpireTime: time.Now().Add(time.Hour), Index: "1",
 		NameID: email, NameIDFormat: string(crewjam.EmailAddressNameIDFormat), UserEmail: email,
