@@ -113,11 +113,12 @@ func (r deltaReader) touched(from, to int64) (touchedRows, bool, error) {
 				for _, id := range c.Refs {
 					members[id] = true
 				}
-			case "group", "group_member", "group_mapping", "saml_connection":
-				// Groups, their mapping rules and SAML connections decide
-				// nothing themselves:
+			case "group", "group_member", "group_mapping", "saml_connection", "oidc_connection", "oidc_issuer":
+				// Groups, their mapping rules, sign-in connections and
+				// OIDC issuers decide nothing themselves:
 				// what they do to teams and members is logged as team,
-				// team_member, team_role and member changes.
+				// team_member, team_role and member changes, and the
+				// tokens an issuer's deletion revokes as token changes.
 			case "grant":
 				if len(c.Refs) == 0 {
 					return out, false, nil

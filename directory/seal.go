@@ -39,7 +39,7 @@ func (s *Store) SetSecretKey(key []byte) error {
 	return nil
 }
 
-var errNoSecretKey = Errorf(Invalid, "this server has no secret key is configured (gatehouse serve --secret-key or GATEHOUSE_SECRET_KEY), so secrets cannot be stored")
+var errNoSecretKey = Errorf(Invalid, "this server has no secret key configured (gatehouse serve --secret-key or GATEHOUSE_SECRET_KEY), so secrets cannot be stored")
 
 // seal encrypts plain; the organization id is bound in as associated data,
 // so a sealed value cannot be moved to another organization's row.
