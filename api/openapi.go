@@ -51,6 +51,7 @@ func (s *Server) openAPI() ([]byte, error) {
 func documentedRoutes() map[string]routeDoc {
 	all := maps.Clone(routeDocs)
 	maps.Copy(all, managementDocs)
+	maps.Copy(all, oidcDocs)
 	return all
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/directory"
+	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/saml"
 )
 
@@ -31,28 +32,32 @@ type Config struct {
 	// https://gatehouse.example.com, for the absolute URLs the protocols
 	// hand out (SCIM resource locations). Empty gives path-absolute URLs.
 	PublicURL string
-	// MetadataPrivateNetworks lets SAML metadata URLs reach loopback,
-	// private and link-local addresses; off, they reach only the public
-	// internet (see package saml).
+	// MetadataPrivateNetworks lets SAML metadata URLs and OIDC issuers'
+	// keys reach loopback, private and link-local addresses; off, they
+	// reach only the public internet (see packages saml and oidc).
 	MetadataPrivateNetworks bool
+	// Verifier verifies the identity tokens of token exchanges; nil: one
+	// with package oidc's defaults.
+	Verifier *oidc.Verifier
 }
 
 // Server answers Gatehouse's HTTP API. It is an http.Handler; cmd/gatehouse
 // wraps it in an http.Server with timeouts.
 type Server struct {
-	store   *directory.Store
-	engine  *authz.Engine
-	log     *slog.Logger
-	maxWait time.Duration
-	public  string
-	private bool // MetadataPrivateNetworks
-	touched touches
-	maxBody int64
-	mux     *http.ServeMux
-	metrics *metrics
-	handler http.Handler
-	routes  []string // every pattern registered, in order
-	saml    *saml.Service
+	store    *directory.Store
+	engine   *authz.Engine
+	log      *slog.Logger
+	maxWait  time.Duration
+	public   string
+	private  bool // MetadataPrivateNetworks
+	verifier *oidc.Verifier
+	touched  touches
+	maxBody  int64
+	mux      *http.ServeMux
+	metrics  *metrics
+	handler  http.Handler
+	routes   []string // every pattern registered, in order
+	saml     *saml.Service
 
 	openapiOnce sync.Once
 	openapiDoc  []byte
@@ -62,16 +67,17 @@ type Server struct {
 // New returns a Server with every route registered.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:   cfg.Store,
-		engine:  cfg.Engine,
-		log:     cfg.Logger,
-		maxWait: cfg.MaxWait,
-		public:  strings.TrimSuffix(cfg.PublicURL, "/"),
-		private: cfg.MetadataPrivateNetworks,
-		touched: touches{last: map[string]time.Time{}},
-		maxBody: cfg.MaxBodyBytes,
-		mux:     http.NewServeMux(),
-		metrics: newMetrics(),
+		store:    cfg.Store,
+		engine:   cfg.Engine,
+		log:      cfg.Logger,
+		maxWait:  cfg.MaxWait,
+		public:   strings.TrimSuffix(cfg.PublicURL, "/"),
+		private:  cfg.MetadataPrivateNetworks,
+		verifier: cfg.Verifier,
+		touched:  touches{last: map[string]time.Time{}},
+		maxBody:  cfg.MaxBodyBytes,
+		mux:      http.NewServeMux(),
+		metrics:  newMetrics(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -81,6 +87,9 @@ func New(cfg Config) *Server {
 	}
 	if s.maxWait <= 0 {
 		s.maxWait = 5 * time.Second
+	}
+	if s.verifier == nil {
+		s.verifier = oidc.NewVerifier(oidc.Config{AllowPrivateNetworks: s.private})
 	}
 	s.routeHealth()
 	s.routeCheck()
@@ -95,6 +104,8 @@ func New(cfg Config) *Server {
 	s.routeSCIMMappings()
 	s.routeSSO()
 	s.routeSAMLConnection()
+	s.routeOIDCIssuers()
+	s.routeExchange()
 	s.routeOpenAPI()
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.observe(s.mux)

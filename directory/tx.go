@@ -231,14 +231,14 @@ func (t *tx) exists(query string, args ...any) (bool, error) {
 
 // get, sel and exists on the store itself, outside any transaction.
 func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
-	if st := s.prepared(ctx, query); st != nil {
+	if st := s.preparedOutside(ctx, query); st != nil {
 		return st.GetContext(ctx, dest, args...)
 	}
 	return s.db.GetContext(ctx, dest, s.db.Rebind(query), args...)
 }
 
 func (s *Store) sel(ctx context.Context, dest any, query string, args ...any) error {
-	if st := s.prepared(ctx, query); st != nil {
+	if st := s.preparedOutside(ctx, query); st != nil {
 		return st.SelectContext(ctx, dest, args...)
 	}
 	return s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...)
@@ -254,6 +254,18 @@ func notFound(err error, format string, args ...any) error {
 		return Errorf(NotFound, format, args...)
 	}
 	return internal(err, "read from the database")
+}
+
+// preparedOutside is prepared for a statement run outside a transaction:
+// on SQLite only. There a statement parsed again costs more than running
+// it; on PostgreSQL a statement prepared on the pool re-prepares on every
+// connection the pool opens, a round trip more than sending it with its
+// arguments (binary_parameters) as one.
+func (s *Store) preparedOutside(ctx context.Context, query string) *sqlx.Stmt {
+	if s.dialect != SQLite {
+		return nil
+	}
+	return s.prepared(ctx, query)
 }
 
 // maxPrepared bounds the statements kept prepared; queries with IN lists

@@ -117,6 +117,11 @@ func (r Rule) validateTokenFields() error {
 		if r.Team != "" || r.User != "" {
 			return errors.New("an organization rule names no team or user")
 		}
+		// Admin is never a rule's standing role: a token gets it only when
+		// the rule allows it and the request asks for it (scope admin).
+		if strings.EqualFold(r.Role, "admin") {
+			return errors.New(`an organization rule's role cannot be admin; set allow_admin and request scope "admin"`)
+		}
 	case TeamToken:
 		if r.Team == "" {
 			return errors.New("a team rule needs a team")
