@@ -125,14 +125,14 @@ func (s *Server) exchangeToken(r *http.Request) (exchangeAnswer, error) {
 	if !ok {
 		return exchangeAnswer{}, refuseExchange("invalid_target", `audience must be "`+orgAudiencePrefix+`" and the organization's name`)
 	}
-	org, err := s.store.OrganizationByName(r.Context(), orgName)
-	if directory.ErrorCode(err) == directory.NotFound {
+	// The organization, its teams and members come from this replica's
+	// snapshot, as for every request; the write that mints the token checks
+	// its team or member again in the database.
+	snap := s.engine.SnapshotByName(orgName)
+	if snap == nil {
 		return exchangeAnswer{}, refuseExchange("invalid_target", "no such organization")
 	}
-	if err != nil {
-		return exchangeAnswer{}, err
-	}
-	issuer, claims, err := s.verifyExchange(r, org, in)
+	issuer, claims, err := s.verifyExchange(r, snap.OrgID(), in)
 	if err != nil {
 		return exchangeAnswer{}, err
 	}
@@ -144,7 +144,7 @@ func (s *Server) exchangeToken(r *http.Request) (exchangeAnswer, error) {
 	if err != nil {
 		return exchangeAnswer{}, err
 	}
-	return s.mintExchanged(r, org, issuer, req, rule, life, in.Scope)
+	return s.mintExchanged(r, snap, issuer, req, rule, life, in.Scope)
 }
 
 // readExchange reads and checks the request's fields.
@@ -188,12 +188,12 @@ func checkRequestedType(requested string, req oidc.Request) error {
 
 // verifyExchange finds the issuer of the token among the organization's
 // and verifies the token against it; a token that fails is audited.
-func (s *Server) verifyExchange(r *http.Request, org directory.Organization, in exchangeRequest) (directory.OIDCIssuer, map[string]any, error) {
+func (s *Server) verifyExchange(r *http.Request, orgID string, in exchangeRequest) (directory.OIDCIssuer, map[string]any, error) {
 	iss, err := oidc.UnverifiedIssuer(in.SubjectToken)
 	if err != nil {
 		return directory.OIDCIssuer{}, nil, refuseExchange("invalid_grant", oidcReason(err))
 	}
-	issuer, err := s.store.OIDCIssuerByURL(r.Context(), org.ID, iss)
+	issuer, err := s.store.RecentOIDCIssuerByURL(r.Context(), orgID, iss)
 	if directory.ErrorCode(err) == directory.NotFound {
 		return issuer, nil, refuseExchange("invalid_grant", "the token's issuer is not registered with this organization")
 	}
@@ -203,7 +203,7 @@ func (s *Server) verifyExchange(r *http.Request, org directory.Organization, in 
 	tok, err := s.verifier.Verify(r.Context(), oidcIssuer(issuer), in.SubjectToken, in.Audience)
 	if err != nil {
 		reason := oidcReason(err)
-		if aerr := s.store.RecordOIDCIssuerValidationFailure(r.Context(), org.ID, issuer.ID, reason); aerr != nil {
+		if aerr := s.store.RecordOIDCIssuerValidationFailure(r.Context(), orgID, issuer.ID, reason); aerr != nil {
 			s.log.ErrorContext(r.Context(), "cannot audit a refused token exchange", "err", aerr)
 		}
 		return issuer, nil, refuseExchange("invalid_grant", reason)
@@ -251,21 +251,23 @@ func exchangeLifetime(requested string, max time.Duration) (time.Duration, error
 }
 
 // mintExchanged creates the token the rule allows.
-func (s *Server) mintExchanged(r *http.Request, org directory.Organization, issuer directory.OIDCIssuer, req oidc.Request, rule oidc.Rule,
+func (s *Server) mintExchanged(r *http.Request, snap *authz.Snapshot, issuer directory.OIDCIssuer, req oidc.Request, rule oidc.Rule,
 	life time.Duration, scope string) (exchangeAnswer, error) {
 	ctx := directory.NewContextWithActor(r.Context(), directory.Actor{Type: "oidc_issuer", ID: issuer.ID, Name: issuer.Name})
 	nt := directory.NewToken{Origin: directory.OriginExchange, IssuerID: issuer.ID, ExpiresIn: life,
 		Description: "exchanged for a token of OIDC issuer " + issuer.Name}
 	switch req.TokenType {
 	case oidc.TeamToken:
-		team, err := s.store.TeamByName(ctx, org.ID, rule.Team)
-		if err != nil {
+		p, ok := snap.TeamByName(rule.Team)
+		team, _ := snap.TeamOf(p)
+		if !ok {
 			return exchangeAnswer{}, refuseExchange("unauthorized_client", "the policy's team "+rule.Team+" does not exist")
 		}
 		nt.Kind, nt.TeamID = authz.TokenTeam, team.ID
 	case oidc.PersonalToken:
-		m, err := s.store.MemberByUserName(ctx, org.ID, rule.User)
-		if err != nil || !m.Active {
+		p, ok := snap.MemberByUserName(rule.User)
+		m, _ := snap.MemberOf(p)
+		if !ok || !m.Active {
 			return exchangeAnswer{}, refuseExchange("unauthorized_client", "the policy's member "+rule.User+" does not exist or is deactivated")
 		}
 		nt.Kind, nt.MemberID = authz.TokenPersonal, m.ID
@@ -275,7 +277,7 @@ func (s *Server) mintExchanged(r *http.Request, org directory.Organization, issu
 			nt.Role = authz.RoleAdmin
 		}
 	}
-	_, secret, _, err := s.store.CreateToken(ctx, org.ID, nt)
+	_, secret, _, err := s.store.CreateToken(ctx, snap.OrgID(), nt)
 	if err != nil {
 		return exchangeAnswer{}, err
 	}

@@ -20,12 +20,12 @@ import (
 // ciIssuer is an in-process OIDC issuer shaped like GitHub Actions, with
 // its keys given to Gatehouse as a static JWKS (no network).
 type ciIssuer struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	key *rsa.PrivateKey
 }
 
-func newCIIssuer(t *testing.T) *ciIssuer {
+func newCIIssuer(t testing.TB) *ciIssuer {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -181,5 +181,8 @@ func TestTokenExchange(t *testing.T) {
 		// Deleting the issuer revokes what its tokens bought.
 		expect(t, "delete the issuer", e.do(http.MethodDelete, "/api/orgs/acme/oidc/issuers/"+issuer.ID, e.admin, nil), http.StatusNoContent, "")
 		expect(t, "the exchanged token after its issuer is deleted", e.do(http.MethodGet, "/api/me?org=acme", teamToken, nil), http.StatusUnauthorized, "")
+		if status, body := exchangeForm(t, e, form("team:platform", nil)); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Errorf("an exchange right after the issuer's deletion: %d %v, want invalid_grant", status, body)
+		}
 	})
 }

@@ -100,6 +100,23 @@ func (s *Store) OIDCIssuerByURL(ctx context.Context, orgID, iss string) (OIDCIss
 	return r.issuer()
 }
 
+// RecentOIDCIssuerByURL is OIDCIssuerByURL for token exchanges, which
+// look the issuer up on every request: it answers from memory what it read
+// at most recentTTL ago. A write of the organization's issuers through
+// this store drops its entries at once; a write by another replica shows
+// here within recentTTL. An issuer not found is not kept.
+func (s *Store) RecentOIDCIssuerByURL(ctx context.Context, orgID, iss string) (OIDCIssuer, error) {
+	i, ok, gen := s.issuerCache.get(orgID, iss)
+	if ok {
+		return i, nil
+	}
+	i, err := s.OIDCIssuerByURL(ctx, orgID, iss)
+	if err == nil {
+		s.issuerCache.put(orgID, iss, i, gen)
+	}
+	return i, err
+}
+
 // oidcIssuer reads an issuer inside the transaction.
 func (t *tx) oidcIssuer(id string) (OIDCIssuer, error) {
 	var r issuerRow

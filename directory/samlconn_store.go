@@ -73,17 +73,17 @@ func (s *Store) SAMLConnection(ctx context.Context, orgID string) (SAMLConnectio
 
 // RecentSAMLConnection is SAMLConnection for the sign-in paths, which read
 // the connection on every request: it answers from memory what it read at
-// most samlCacheTTL ago. A write of the connection through this store
-// drops the entry at once; a write by another replica shows here within
-// samlCacheTTL.
+// most recentTTL ago. A write of the connection through this store drops
+// the entry at once; a write by another replica shows here within
+// recentTTL.
 func (s *Store) RecentSAMLConnection(ctx context.Context, orgID string) (SAMLConnection, error) {
-	c, ok, gen := s.samlCache.get(orgID)
+	c, ok, gen := s.samlCache.get(orgID, "")
 	if ok {
 		return c, nil
 	}
 	c, err := s.SAMLConnection(ctx, orgID)
 	if err == nil {
-		s.samlCache.put(orgID, c, gen)
+		s.samlCache.put(orgID, "", c, gen)
 	}
 	return c, err
 }

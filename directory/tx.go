@@ -81,7 +81,9 @@ func (s *Store) committed(orgID string, writes []*tx) {
 	for _, t := range writes {
 		if t.touches("saml_connection") {
 			s.samlCache.forget(orgID)
-			return
+		}
+		if t.touches("oidc_issuer") {
+			s.issuerCache.forget(orgID)
 		}
 	}
 }
