@@ -38,7 +38,7 @@ LOAD_ARGS ?=
 
 load: build
 	./$(BIN) load --start sqlite,postgres --load-database-url '$(GATEHOUSE_LOAD_DATABASE_URL)' \
-		--scenario scim-sync,scim-churn,check,saml-acs --dialect entra,okta \
+		--scenario scim-sync,scim-churn,check,saml-acs,exchange --dialect entra,okta \
 		--users 10000 --groups 1000 --memberships 100000 --member-batch 10 --large-group 50000 \
 		--concurrency 8 --duration 6s --check-rate 20000 \
 		--json bin/load.json --report docs/benchmarks.md $(LOAD_ARGS)

@@ -12,6 +12,11 @@
 //   - check: single and batch authorization checks over teams and grants
 //     it creates through the management API, with a mix of allowed and
 //     denied answers and of hot and cold principals and entities.
+//   - saml-acs: whole SAML logins with the tool as the identity provider
+//     (samlacs.go): AuthnRequest, a signed response, the ACS, the code.
+//   - exchange: RFC 8693 token exchanges with the tool as a registered OIDC
+//     issuer (exchange.go): GitHub-Actions-shaped RS256 tokens for team
+//     tokens under a three-rule policy.
 //
 // Each scenario is made of phases. A setup phase prepares data and is
 // reported by its duration only; a measured phase reports, per kind of

@@ -12,7 +12,7 @@ import (
 
 // Scenarios are the scenarios the tool runs, in the order they are best
 // run: the sync makes the users that churn and check reuse.
-var Scenarios = []string{"scim-sync", "scim-churn", "check", "saml-acs"}
+var Scenarios = []string{"scim-sync", "scim-churn", "check", "saml-acs", "exchange"}
 
 // Databases are the servers the tool can start itself.
 var Databases = []string{"sqlite", "postgres"}
