@@ -176,25 +176,8 @@ func (s *Server) updateIssuer(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	if !equalStrings(updated.Thumbprints, i.Thumbprints) {
-		if updated, rev, err = s.store.SetOIDCIssuerThumbprints(r.Context(), c.snap.OrgID(), i.ID, i.Thumbprints); err != nil {
-			return err
-		}
-	}
 	setETag(w, updated.Version)
 	return s.wrote(w, r, c, rev, http.StatusOK, viewIssuer(updated))
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Server) deleteIssuer(w http.ResponseWriter, r *http.Request, c *caller) error {

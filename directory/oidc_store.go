@@ -170,32 +170,45 @@ func (s *Store) CreateOIDCIssuer(ctx context.Context, orgID string, in OIDCIssue
 }
 
 // UpdateOIDCIssuer changes the name, URLs, static keys and maximum
-// expiration (a zero one takes the default) of the issuer in.ID; its
-// thumbprints and policy have their own methods. When ifVersion is not zero the issuer must be at
-// that version. A change is audited (oidc-issuer-updated) with each field's
+// expiration (a zero one takes the default) of the issuer in.ID, and its
+// thumbprints when in.Thumbprints is not nil — in the same write, so that
+// keys moved to another host are never pinned to the old host's
+// certificates; the policy has its own method. When ifVersion is not zero
+// the issuer must be at that version. A change is audited (oidc-issuer-updated) with each field's
 // old and new value; an update that changes nothing writes nothing.
 func (s *Store) UpdateOIDCIssuer(ctx context.Context, orgID string, in OIDCIssuer, ifVersion int64) (OIDCIssuer, Revision, error) {
 	if err := validateOIDCIssuer(&in); err != nil {
 		return OIDCIssuer{}, 0, err
+	}
+	if in.Thumbprints != nil {
+		thumbs, err := normalizeThumbprints(in.Thumbprints)
+		if err != nil {
+			return OIDCIssuer{}, 0, err
+		}
+		in.Thumbprints = thumbs
 	}
 	var iss OIDCIssuer
 	rev, err := s.write(ctx, orgID, func(t *tx) (err error) {
 		if iss, err = t.oidcIssuerAt(in.ID, ifVersion); err != nil {
 			return err
 		}
+		if in.Thumbprints == nil {
+			in.Thumbprints = iss.Thumbprints
+		}
 		details := issuerChanges(iss, in)
 		if len(details) == 0 {
 			return nil
 		}
 		iss.Name, iss.URL, iss.JWKSURL, iss.StaticJWKS, iss.MaxExpiration = in.Name, in.URL, in.JWKSURL, in.StaticJWKS, in.MaxExpiration
+		iss.Thumbprints = in.Thumbprints
 		if err := t.checkIssuerUnique(iss); err != nil {
 			return err
 		}
 		iss.Version, iss.UpdatedAt = iss.Version+1, t.now
 		_, err = t.exec(`UPDATE oidc_issuers SET name = ?, name_key = ?, url = ?, jwks_url = ?, static_jwks = ?,
-			max_expiration_seconds = ?, version = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
-			iss.Name, foldKey(iss.Name), iss.URL, iss.JWKSURL, string(iss.StaticJWKS), seconds(iss.MaxExpiration),
-			iss.Version, iss.UpdatedAt, t.orgID, iss.ID)
+			thumbprints = ?, max_expiration_seconds = ?, version = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+			iss.Name, foldKey(iss.Name), iss.URL, iss.JWKSURL, string(iss.StaticJWKS), jsonList(iss.Thumbprints),
+			seconds(iss.MaxExpiration), iss.Version, iss.UpdatedAt, t.orgID, iss.ID)
 		if err != nil {
 			return mapError(err, "an OIDC issuer with this name or URL exists")
 		}
@@ -229,6 +242,9 @@ func issuerChanges(old, in OIDCIssuer) map[string]any {
 	}
 	if old.MaxExpiration != in.MaxExpiration {
 		note("max_expiration_seconds", seconds(old.MaxExpiration), seconds(in.MaxExpiration))
+	}
+	if !slices.Equal(old.Thumbprints, in.Thumbprints) {
+		note("thumbprints", old.Thumbprints, in.Thumbprints)
 	}
 	return out
 }

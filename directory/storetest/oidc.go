@@ -312,6 +312,22 @@ func testIssuerUpdate(t *testing.T, s *directory.Store) {
 	if len(list) != 2 || list[0].Name != "Alpha" || list[1].Name != "Beta" {
 		t.Errorf("issuers are not listed by name in any letter case: %+v", list)
 	}
+	// Keys moved to another host come with that host's pins, in one write;
+	// an update without thumbprints keeps them.
+	pin := strings.Repeat("ab", 32)
+	moved := change
+	moved.JWKSURL, moved.Thumbprints = "https://keys2.example.com/jwks", []string{strings.ToUpper(pin)}
+	got, movedRev, err := s.UpdateOIDCIssuer(ctx, o.ID, moved, got.Version)
+	must(t, err)
+	if movedRev != rev+1 || !slices.Equal(got.Thumbprints, []string{pin}) || got.JWKSURL != moved.JWKSURL {
+		t.Errorf("moved issuer at revision %d (want %d): %+v", movedRev, rev+1, got)
+	}
+	moved.Thumbprints, moved.MaxExpiration = nil, time.Hour
+	got, _, err = s.UpdateOIDCIssuer(ctx, o.ID, moved, 0)
+	must(t, err)
+	if !slices.Equal(got.Thumbprints, []string{pin}) {
+		t.Errorf("an update without thumbprints changed them to %v", got.Thumbprints)
+	}
 }
 
 func testIssuerThumbprints(t *testing.T, s *directory.Store) {
