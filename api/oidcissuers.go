@@ -120,12 +120,12 @@ func (s *Server) checkIssuer(r *http.Request, i *directory.OIDCIssuer, pin bool)
 	if pin && len(i.StaticJWKS) == 0 {
 		prints, err := s.verifier.Thumbprints(r.Context(), oidcIssuer(*i))
 		if err != nil {
-			return directory.Errorf(directory.Invalid, "cannot reach the issuer to pin its certificates: %v", err)
+			return directory.Errorf(directory.Invalid, "cannot reach the issuer to pin its certificates: %s", oidcReason(err))
 		}
 		i.Thumbprints = prints
 	}
 	if err := s.verifier.CheckKeys(r.Context(), oidcIssuer(*i)); err != nil {
-		return directory.Errorf(directory.Invalid, "the issuer's keys: %v", err)
+		return directory.Errorf(directory.Invalid, "the issuer's keys: %s", oidcReason(err))
 	}
 	return nil
 }
@@ -205,7 +205,7 @@ func (s *Server) regenerateThumbprints(w http.ResponseWriter, r *http.Request, c
 	}
 	prints, err := s.verifier.Thumbprints(r.Context(), oidcIssuer(i))
 	if err != nil {
-		return directory.Errorf(directory.Invalid, "cannot reach the issuer: %v", err)
+		return directory.Errorf(directory.Invalid, "cannot reach the issuer: %s", oidcReason(err))
 	}
 	updated, rev, err := s.store.SetOIDCIssuerThumbprints(r.Context(), c.snap.OrgID(), i.ID, prints)
 	if err != nil {

@@ -29,7 +29,7 @@ func (v *Verifier) Thumbprints(ctx context.Context, iss Issuer) ([]string, error
 	ctx, cancel := context.WithTimeout(ctx, v.cfg.FetchTimeout)
 	defer cancel()
 	if _, err := probe.source(newFetcher(v.cfg, rec.record))(ctx); err != nil {
-		return nil, err
+		return nil, asKeysUnavailable(err)
 	}
 	return rec.thumbprints, nil
 }
