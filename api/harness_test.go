@@ -32,7 +32,7 @@ func newEnv(t *testing.T, dialect directory.Dialect) *env { return newEnvTB(t, d
 // newEnvTB is newEnv for benchmarks too.
 func newEnvTB(t testing.TB, dialect directory.Dialect) *env {
 	t.Helper()
-	st := apitest.Start(t, dialect, api.Config{MetadataPrivateNetworks: true}) // test identity providers listen on loopback
+	st := apitest.Start(t, dialect, api.Config{MetadataPrivateNetworks: true, SignInRootCAs: testRootCAs()}) // test identity providers listen on loopback
 	return &env{t: t, url: st.URL, store: st.Store, engine: st.Engine, org: st.Org, admin: st.Admin}
 }
 

@@ -47,6 +47,21 @@ var oidcDocs = map[string]routeDoc{
 		Scopes:  "auth_policies:update",
 		Request: oidc.Policy{}, Response: policyView{},
 	},
+	"GET " + oidcConnectionPath: {
+		Summary:  "Show the organization's OpenID Connect sign-in connection; the client secret is never shown, has_client_secret says whether one is stored",
+		Scopes:   "saml:read",
+		Response: oidcConnectionView{},
+	},
+	"PUT " + oidcConnectionPath: {
+		Summary: "Create or change the OpenID Connect sign-in connection; an empty client_secret keeps the stored one; " +
+			"If-Match takes its version",
+		Scopes:  "saml:update",
+		Request: oidcConnectionRequest{}, Response: oidcConnectionView{},
+	},
+	"DELETE " + oidcConnectionPath: {
+		Summary: "Delete the OpenID Connect sign-in connection",
+		Scopes:  "saml:update", Status: http.StatusNoContent,
+	},
 	exchangeRoute: {
 		Summary: "Exchange an identity token from a registered OIDC issuer for a Gatehouse token (RFC 8693; form or JSON); " +
 			"errors in the RFC 6749 shape",

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,9 @@ type Config struct {
 	// Verifier verifies the identity tokens of token exchanges; nil: one
 	// with package oidc's defaults.
 	Verifier *oidc.Verifier
+	// SignInRootCAs are the certificate authorities OIDC sign-in trusts
+	// for discovery, token and key fetches; nil: the system's.
+	SignInRootCAs *x509.CertPool
 }
 
 // Server answers Gatehouse's HTTP API. It is an http.Handler; cmd/gatehouse
@@ -105,6 +109,7 @@ func New(cfg Config) *Server {
 	s.routeSSO()
 	s.routeSAMLConnection()
 	s.routeOIDCIssuers()
+	s.routeOIDCSignIn(cfg)
 	s.routeExchange()
 	s.routeOpenAPI()
 	s.mux.Handle("/", s.notFound())

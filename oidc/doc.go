@@ -4,9 +4,11 @@
 // Kubernetes cluster, and evaluates the issuer's authorization policy
 // against their claims. Verification goes through
 // github.com/coreos/go-oidc/v3 with a key set of our own, and JOSE through
-// github.com/go-jose/go-jose/v4. The package is pure: it imports no other
-// Gatehouse package, keeps nothing but key sets in memory, and leaves the
-// issuer registry, token minting and HTTP (RFC 8693) to directory and api.
+// github.com/go-jose/go-jose/v4. That half is pure: it keeps nothing but
+// key sets in memory, and leaves the issuer registry, token minting and
+// HTTP (RFC 8693) to directory and api. The package is also the relying
+// party of people's OIDC sign-in (signin.go), which works on the
+// directory's connections and login requests.
 //
 // # Verifying a token
 //

@@ -95,7 +95,7 @@
 // Login takes return_to only when it is empty or falls under one of the
 // connection's allowed redirect URLs: same scheme, host and port, and a
 // path equal to the allowed one or below it at a segment boundary; see
-// allowedReturnTo. The sign-in's return_to comes from the stored login
+// directory.AllowedReturnTo. The sign-in's return_to comes from the stored login
 // request, never from the response or the relay state.
 //
 // # Single logout

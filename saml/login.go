@@ -2,8 +2,6 @@ package saml
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
 
 	crewjam "github.com/crewjam/saml"
 
@@ -15,7 +13,7 @@ import (
 // AuthnRequest (HTTP-Redirect binding). The request's id is its relay
 // state; the ACS finds the request by the response's InResponseTo, never
 // by a cookie or the relay state. return_to must be empty (the sign-in
-// ends at Gatehouse) or allowed by the connection, see allowedReturnTo.
+// ends at Gatehouse) or allowed by the connection, see directory.AllowedReturnTo.
 func (s *Service) Login(w http.ResponseWriter, r *http.Request, org directory.Organization) {
 	ctx := r.Context()
 	conn, err := s.connection(ctx, org)
@@ -28,7 +26,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, org directory.Or
 		return
 	}
 	returnTo := r.URL.Query().Get("return_to")
-	if !allowedReturnTo(returnTo, conn.AllowedRedirects) {
+	if !directory.AllowedReturnTo(returnTo, conn.AllowedRedirects) {
 		s.log.Info("SAML login refused: return_to not allowed", "org", org.Name, "return_to", returnTo)
 		http.Error(w, "return_to is not an allowed redirect URL of this organization", http.StatusBadRequest)
 		return
@@ -69,71 +67,3 @@ func (s *Service) authnRedirect(r *http.Request, org directory.Organization, con
 }
 
 var errNoActiveKey = directory.Errorf(directory.Internal, "the SAML connection has no active key")
-
-// allowedReturnTo reports whether returnTo may receive the login code.
-// The rule: empty is allowed; otherwise it must be an absolute http or
-// https URL without user information or fragment, with no "." or ".."
-// path segment and no encoded slash or backslash, whose scheme, host and
-// port (default ports made explicit) equal those of an allowed URL, and
-// whose path is that URL's path or lies below it at a segment boundary
-// ("/app" allows "/app" and "/app/x", not "/application"; a path ending
-// in "/" allows everything under it). The query is free: the code is
-// added to it.
-func allowedReturnTo(returnTo string, allowed []string) bool {
-	if returnTo == "" {
-		return true
-	}
-	u, err := url.Parse(returnTo)
-	if err != nil || !plainURL(u) {
-		return false
-	}
-	for _, a := range allowed {
-		au, err := url.Parse(a)
-		if err == nil && sameOrigin(u, au) && pathWithin(u.Path, au.Path) {
-			return true
-		}
-	}
-	return false
-}
-
-// plainURL reports whether u is an absolute http(s) URL with nothing that
-// makes its path or host mean something else than it reads.
-func plainURL(u *url.URL) bool {
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
-		return false
-	}
-	lower := strings.ToLower(u.EscapedPath())
-	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.Contains(u.Path, `\`) {
-		return false
-	}
-	for _, seg := range strings.Split(u.Path, "/") {
-		if seg == "." || seg == ".." {
-			return false
-		}
-	}
-	return true
-}
-
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
-}
-
-func port(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if strings.EqualFold(u.Scheme, "https") {
-		return "443"
-	}
-	return "80"
-}
-
-func pathWithin(path, prefix string) bool {
-	switch {
-	case prefix == "" || prefix == "/":
-		return true
-	case strings.HasSuffix(prefix, "/"):
-		return strings.HasPrefix(path, prefix)
-	}
-	return path == prefix || strings.HasPrefix(path, prefix+"/")
-}

@@ -18,42 +18,6 @@ import (
 	"github.com/gatehouse/gatehouse/directory"
 )
 
-func TestAllowedReturnTo(t *testing.T) {
-	allowed := []string{"https://app.acme.test/callback", "https://admin.acme.test/", "http://localhost:3000/auth"}
-	for _, tc := range []struct {
-		url  string
-		want bool
-	}{
-		{"", true},
-		{"https://app.acme.test/callback", true},
-		{"https://app.acme.test/callback?next=/x", true},
-		{"https://app.acme.test/callback/deeper", true},
-		{"https://APP.acme.test:443/callback", true},
-		{"https://admin.acme.test/anything/at/all", true},
-		{"http://localhost:3000/auth", true},
-		{"https://app.acme.test/callbackevil", false},
-		{"https://app.acme.test/other", false},
-		{"http://app.acme.test/callback", false},
-		{"https://app.acme.test:8443/callback", false},
-		{"https://app.acme.test.evil.test/callback", false},
-		{"https://evil.test/callback", false},
-		{"https://user@app.acme.test/callback", false},
-		{"https://app.acme.test/callback#frag", false},
-		{"https://app.acme.test/callback/../admin", false},
-		{"https://app.acme.test/callback/%2e%2e/admin", false},
-		{"https://app.acme.test/callback%2f..%2fadmin", false},
-		{`https://app.acme.test/callback\..\admin`, false},
-		{"//app.acme.test/callback", false},
-		{"/callback", false},
-		{"javascript:alert(1)", false},
-		{"https:app.acme.test/callback", false},
-	} {
-		if got := allowedReturnTo(tc.url, allowed); got != tc.want {
-			t.Errorf("allowedReturnTo(%q) = %v, want %v", tc.url, got, tc.want)
-		}
-	}
-}
-
 func TestLogin(t *testing.T) {
 	e := newEnv(t, directory.SQLite, func(c *directory.SAMLConnection, _ *directory.SAMLMetadata) {
 		c.AllowedRedirects = []string{"https://app.acme.test/callback"}

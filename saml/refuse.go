@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse/gatehouse/authz"
 	"github.com/gatehouse/gatehouse/directory"
@@ -63,7 +62,7 @@ func (s *Service) refuse(w http.ResponseWriter, r *http.Request, org directory.O
 	} else {
 		s.log.Info("SAML sign-in refused", "org", org.Name, "reason", ref.reason, "err", ref.err)
 	}
-	details := map[string]any{"reason": clip(ref.reason), "provider": "saml"}
+	details := map[string]any{"reason": directory.CleanReason(ref.reason), "provider": "saml"}
 	ctx := anonymous(r.Context())
 	if err := s.cfg.Store.RecordEvent(ctx, org.ID, authz.ActionUserLoginFailed, "member", "", ref.name, details); err != nil {
 		s.log.Error("record a refused SAML sign-in", "org", org.Name, "err", err)
@@ -83,20 +82,4 @@ func anonymous(ctx context.Context) context.Context {
 		return directory.NewContextWithActor(ctx, directory.Actor{Type: "anonymous"})
 	}
 	return ctx
-}
-
-// clip keeps an audit reason valid UTF-8, free of control characters
-// (PostgreSQL's jsonb refuses NUL) and short: parts of it may quote the
-// hostile input.
-func clip(reason string) string {
-	reason = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(reason, "\uFFFD"))
-	if len(reason) > 500 {
-		reason = strings.ToValidUTF8(reason[:500], "") + "…"
-	}
-	return reason
 }

@@ -45,7 +45,7 @@ func (s *Service) LogoutURL(r *http.Request, org directory.Organization, nameID,
 	if err != nil {
 		return "", err
 	}
-	if !allowedReturnTo(returnTo, conn.AllowedRedirects) {
+	if !directory.AllowedReturnTo(returnTo, conn.AllowedRedirects) {
 		return "", directory.Errorf(directory.Invalid, "return_to is not an allowed redirect URL of this organization")
 	}
 	key, ok := activeKey(conn)
