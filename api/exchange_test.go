@@ -169,6 +169,22 @@ func TestTokenExchange(t *testing.T) {
 				}
 			})
 		}
+		// An issuer registered with another organization is no issuer of
+		// this one, whatever its tokens say.
+		other, err := e.store.CreateOrganization(e.ctx(), "other", "Other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		elsewhere := newCIIssuer(t)
+		elsewhere.url = "https://ci.other.example.test"
+		if _, _, err := e.store.CreateOIDCIssuer(e.ctx(), other.ID, directory.OIDCIssuer{Name: "ci", URL: elsewhere.url, StaticJWKS: elsewhere.jwks()}); err != nil {
+			t.Fatal(err)
+		}
+		v := form("team:platform", nil)
+		v.Set("subject_token", elsewhere.token(audience, nil))
+		if status, body := exchangeForm(t, e, v); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Errorf("a token of another organization's issuer: %d %v, want invalid_grant", status, body)
+		}
 		events, err := e.store.AuditEvents(e.ctx(), e.org.ID, directory.AuditFilter{Action: authz.ActionOIDCIssuerValidationFailed})
 		if err != nil || len(events) < 3 {
 			t.Errorf("refused tokens of the registered issuer audited %d times (%v), want at least 3", len(events), err)
