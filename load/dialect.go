@@ -26,7 +26,7 @@ type dialect interface {
 }
 
 // Dialects are the identity providers the tool can speak as.
-var Dialects = []string{"entra", "okta"}
+var Dialects = []string{"entra", "okta", "onelogin", "jumpcloud"}
 
 func dialectNamed(name string) (dialect, error) {
 	switch strings.ToLower(name) {
@@ -34,8 +34,12 @@ func dialectNamed(name string) (dialect, error) {
 		return entra{}, nil
 	case "okta":
 		return okta{}, nil
+	case "onelogin":
+		return onelogin{}, nil
+	case "jumpcloud":
+		return jumpcloud{}, nil
 	}
-	return nil, fmt.Errorf("unknown dialect %q: use entra or okta", name)
+	return nil, fmt.Errorf("unknown dialect %q: use one of %v", name, Dialects)
 }
 
 const (
