@@ -47,36 +47,9 @@ func (s *Store) SSORequest(ctx context.Context, orgID, kind, id string) (SSORequ
 // TakeSSORequest consumes a login in flight: of two takes, one wins and the
 // other is NotFound, as is a missing or expired request.
 func (s *Store) TakeSSORequest(ctx context.Context, orgID, kind, id string) (SSORequest, error) {
-	r, err := s.SSORequest(ctx, orgID, kind, id)
-	if err != nil {
-		return r, err
-	}
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sso_requests WHERE org_id = ? AND kind = ? AND id = ?`), orgID, kind, id)
-	if err != nil {
-		return r, internal(err, "consume login request")
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return SSORequest{}, Errorf(NotFound, "login request %q was used already", id)
-	}
-	return r, nil
-}
-
-// RememberAssertion records an assertion id until it expires; Conflict
-// when the id was seen before and has not expired.
-func (s *Store) RememberAssertion(ctx context.Context, orgID, assertionID string, until time.Time) error {
-	if assertionID == "" || len(assertionID) > 256 {
-		return Errorf(Invalid, "an assertion id must have 1 to 256 bytes")
-	}
-	now := s.clock()
-	s.sweep(ctx, "sso_assertions", orgID, now)
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(rememberAssertion), orgID, assertionID, assertionKept(until, now))
-	if err != nil {
-		return internal(err, "remember assertion")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(Conflict, "assertion %q was used before", assertionID)
-	}
-	return nil
+	var r SSORequest
+	err := s.get(ctx, &r, takeWaiting+` RETURNING id, kind, return_to, data, created_at, expires_at`, orgID, kind, id, s.clock())
+	return r, notFound(err, "no login request %q is waiting in this organization (unknown, expired or used)", id)
 }
 
 // rememberAssertion records a used assertion id; it inserts nothing when
@@ -90,6 +63,18 @@ func assertionKept(until, now time.Time) time.Time {
 		until = now
 	}
 	return until.Add(time.Minute)
+}
+
+// sweepAssertions deletes the organization's expired assertion ids, at
+// most once a minute per organization: every sign-in that carries one
+// remembers it, and nothing else removes them.
+func (s *Store) sweepAssertions(ctx context.Context, orgID string) {
+	now := s.clock()
+	if last, ok := s.assertionSweeps.Load(orgID); ok && now.Sub(last.(time.Time)) < time.Minute {
+		return
+	}
+	s.assertionSweeps.Store(orgID, now)
+	s.sweep(ctx, "sso_assertions", orgID, now)
 }
 
 // sweep deletes the organization's expired rows of table, one of the
@@ -122,6 +107,9 @@ func (s *Store) SignIn(ctx context.Context, orgID string, l Login) (SignedIn, er
 	}
 	if l.SessionTTL <= 0 {
 		l.SessionTTL = DefaultSessionTTL
+	}
+	if l.AssertionID != "" {
+		s.sweepAssertions(ctx, orgID)
 	}
 	known := s.unchangedMember(ctx, orgID, userName, l)
 	if s.afterSignInRead != nil {
@@ -365,9 +353,12 @@ func consumed(l Login, took, fresh bool) error {
 	return nil
 }
 
-// takeRequest deletes a login request that is still waiting and returns
-// where its login goes.
-const takeRequest = `DELETE FROM sso_requests WHERE org_id = ? AND kind = ? AND id = ? AND expires_at > ? RETURNING return_to`
+// takeWaiting deletes a login request that is still waiting; takeRequest
+// also returns where its login goes.
+const (
+	takeWaiting = `DELETE FROM sso_requests WHERE org_id = ? AND kind = ? AND id = ? AND expires_at > ?`
+	takeRequest = takeWaiting + ` RETURNING return_to`
+)
 
 // affected runs query and reports whether it changed a row.
 func (t *tx) affected(query string, args ...any) (bool, error) {

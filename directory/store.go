@@ -30,14 +30,15 @@ const (
 // Store is the directory: every read and write of Gatehouse's data goes
 // through it. It is safe for concurrent use.
 type Store struct {
-	db          *sqlx.DB
-	dialect     Dialect
-	dsn         string
-	stmts       sync.Map               // query to *sqlx.Stmt; see prepared
-	queues      sync.Map               // organization id to *orgQueue; see write
-	sealer      cipher.AEAD            // seals secrets; see seal.go
-	samlCache   recent[SAMLConnection] // see RecentSAMLConnection
-	issuerCache recent[OIDCIssuer]     // see RecentOIDCIssuerByURL
+	db              *sqlx.DB
+	dialect         Dialect
+	dsn             string
+	stmts           sync.Map               // query to *sqlx.Stmt; see prepared
+	queues          sync.Map               // organization id to *orgQueue; see write
+	sealer          cipher.AEAD            // seals secrets; see seal.go
+	samlCache       recent[SAMLConnection] // see RecentSAMLConnection
+	issuerCache     recent[OIDCIssuer]     // see RecentOIDCIssuerByURL
+	assertionSweeps sync.Map               // organization id to the time of its last sweepAssertions
 	// afterSignInRead, set by tests, runs between a sign-in's read and
 	// its write.
 	afterSignInRead func()

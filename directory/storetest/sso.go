@@ -20,7 +20,7 @@ func RunSSOTests(t *testing.T, open func(t *testing.T) *directory.Store) {
 		{"a SAML connection keeps its settings and a sealed key pair, and rotates keys", testSAMLConnection},
 		{"a change of the identity provider's certificates is audited", testSAMLMetadataAudit},
 		{"a login request is taken once and expires", testSSORequests},
-		{"an assertion id is accepted once", testRememberAssertion},
+		{"an assertion id is accepted once per organization and swept once expired", testAssertionIDs},
 		{"sign-in finds or provisions the member and refuses the deactivated", testSignIn},
 		{"sign-in makes the member's groups the login's, and keeps them when not listed", testSignInGroups},
 		{"a login code buys one member token, once", testLoginCode},
@@ -138,12 +138,29 @@ func testSSORequests(t *testing.T, s *directory.Store) {
 	wantCode(t, err, directory.NotFound)
 }
 
-func testRememberAssertion(t *testing.T, s *directory.Store) {
+func testAssertionIDs(t *testing.T, s *directory.Store) {
+	now := time.Now().UTC()
+	s.SetClock(func() time.Time { return now })
 	o, other := mustOrg(t, s, "acme"), mustOrg(t, s, "other")
-	until := time.Now().Add(5 * time.Minute)
-	must(t, s.RememberAssertion(ctx, o.ID, "a-1", until))
-	wantCode(t, s.RememberAssertion(ctx, o.ID, "a-1", until), directory.Conflict)
-	must(t, s.RememberAssertion(ctx, other.ID, "a-1", until))
+	login := directory.Login{Provider: "saml", Email: "ann@example.com", JIT: true, AssertionID: "a-1", AssertionExpires: now.Add(5 * time.Minute)}
+	_, err := s.SignIn(ctx, o.ID, login)
+	must(t, err)
+	_, err = s.SignIn(ctx, o.ID, login)
+	wantCode(t, err, directory.Conflict)
+	_, err = s.SignIn(ctx, other.ID, login)
+	must(t, err)
+	// Past its expiry and the minute kept after it, the next sign-in of
+	// the organization deletes the id.
+	now = now.Add(10 * time.Minute)
+	login.AssertionID, login.AssertionExpires = "a-2", now.Add(5*time.Minute)
+	_, err = s.SignIn(ctx, o.ID, login)
+	must(t, err)
+	if n := Count(t, s, "SELECT COUNT(*) FROM sso_assertions WHERE org_id = ? AND id = 'a-1'", o.ID); n != 0 {
+		t.Errorf("an expired assertion id of acme is still kept (%d rows)", n)
+	}
+	if n := Count(t, s, "SELECT COUNT(*) FROM sso_assertions WHERE org_id = ? AND id = 'a-1'", other.ID); n != 1 {
+		t.Errorf("acme's sign-in swept another organization's assertion ids (%d rows left)", n)
+	}
 }
 
 func testSignIn(t *testing.T, s *directory.Store) {
@@ -282,5 +299,7 @@ func testSignInConsumes(t *testing.T, s *directory.Store) {
 	if _, err := s.SSORequest(ctx, o.ID, "saml", "req-2"); err != nil {
 		t.Errorf("a refused sign-in consumed its request: %v", err)
 	}
-	must(t, s.RememberAssertion(ctx, o.ID, "assertion-2", time.Now().Add(time.Minute)))
+	if n := Count(t, s, "SELECT COUNT(*) FROM sso_assertions WHERE org_id = ? AND id = 'assertion-2'", o.ID); n != 0 {
+		t.Errorf("a refused sign-in remembered its assertion id")
+	}
 }
