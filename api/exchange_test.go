@@ -55,19 +55,28 @@ func (c *ciIssuer) token(audience string, edit func(map[string]any)) string {
 	if edit != nil {
 		edit(claims)
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: c.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	return signRS256(c.t, c.key, "k1", claims)
+}
+
+// signRS256 returns claims as a compact JWT signed with key under kid.
+func signRS256(t testing.TB, key *rsa.PrivateKey, kid string, claims map[string]any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(claims)
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
 	jws, err := signer.Sign(payload)
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	raw, err := jws.CompactSerialize()
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return raw
 }

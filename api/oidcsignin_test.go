@@ -128,24 +128,7 @@ func (p *testProvider) token(w http.ResponseWriter, r *http.Request) {
 // sign returns an RS256 ID token of claims.
 func (p *testProvider) sign(claims map[string]any) string {
 	p.t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: providerKey, KeyID: "k1"}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	raw, err := json.Marshal(claims)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	jws, err := signer.Sign(raw)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	out, err := jws.CompactSerialize()
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return out
+	return signRS256(p.t, providerKey, "k1", claims)
 }
 
 // claims are the claims of a sign-in of ann answering the authorization

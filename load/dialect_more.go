@@ -5,15 +5,12 @@ import (
 	"net/http"
 )
 
-// onelogin speaks as OneLogin's SCIM connector with the user template an
-// administrator left as it came: the SCIM 1.1 core schema URI beside the
-// 2.0 enterprise extension, no displayName, lowercase operations, members
-// added as a value list and removed by filter, one per operation.
-type onelogin struct{}
+// plainSCIM is what OneLogin and JumpCloud send alike: the standard
+// headers and lookups, groups created empty, members added as a value
+// list, activation replaced by path. Each embeds it and adds its own.
+type plainSCIM struct{}
 
-func (onelogin) name() string { return "onelogin" }
-
-func (onelogin) header(withBody bool) http.Header {
+func (plainSCIM) header(withBody bool) http.Header {
 	h := http.Header{}
 	h.Set("Accept", "application/scim+json")
 	if withBody {
@@ -22,9 +19,35 @@ func (onelogin) header(withBody bool) http.Header {
 	return h
 }
 
-func (onelogin) findUser(userName string) string {
+func (plainSCIM) findUser(userName string) string {
 	return "/Users?" + filterQuery("userName", userName)
 }
+
+func (plainSCIM) findGroup(displayName string) string {
+	return "/Groups?" + filterQuery("displayName", displayName)
+}
+
+func (plainSCIM) newGroup(g group) any {
+	return plainGroupBody{Schemas: []string{schemaGroup}, DisplayName: g.displayName, Members: []memberRef{}}
+}
+
+func (plainSCIM) addMembers(_ group, members []user) any {
+	return patch(operation{Op: "add", Path: "members", Value: memberValues(members)})
+}
+
+func (plainSCIM) setActive(active bool) any {
+	return patch(operation{Op: "replace", Path: "active", Value: active})
+}
+
+func (plainSCIM) groupPatched() []int { return []int{http.StatusOK, http.StatusNoContent} }
+
+// onelogin speaks as OneLogin's SCIM connector with the user template an
+// administrator left as it came: the SCIM 1.1 core schema URI beside the
+// 2.0 enterprise extension, no displayName, lowercase operations, members
+// removed by filter, one per operation.
+type onelogin struct{ plainSCIM }
+
+func (onelogin) name() string { return "onelogin" }
 
 type oneloginUserBody struct {
 	Schemas    []string       `json:"schemas"`
@@ -44,16 +67,6 @@ func (onelogin) newUser(u user) any {
 	}
 }
 
-func (onelogin) findGroup(displayName string) string {
-	return "/Groups?" + filterQuery("displayName", displayName)
-}
-
-func (onelogin) newGroup(g group) any { return plainGroup(g) }
-
-func (onelogin) addMembers(_ group, members []user) any {
-	return patch(operation{Op: "add", Path: "members", Value: memberValues(members)})
-}
-
 func (onelogin) removeMembers(_ group, members []user) any {
 	ops := make([]operation, len(members))
 	for i, m := range members {
@@ -62,31 +75,12 @@ func (onelogin) removeMembers(_ group, members []user) any {
 	return patch(ops...)
 }
 
-func (onelogin) setActive(active bool) any {
-	return patch(operation{Op: "replace", Path: "active", Value: active})
-}
-
-func (onelogin) groupPatched() []int { return []int{http.StatusOK, http.StatusNoContent} }
-
-// jumpcloud speaks as JumpCloud's SCIM integration: plain SCIM 2.0
-// users with an externalId and active, groups created empty, members
-// added and removed Entra's way, as a value list under path "members".
-type jumpcloud struct{}
+// jumpcloud speaks as JumpCloud's SCIM integration: plain SCIM 2.0 users
+// with an externalId and active, members removed Entra's way, as a value
+// list under path "members".
+type jumpcloud struct{ plainSCIM }
 
 func (jumpcloud) name() string { return "jumpcloud" }
-
-func (jumpcloud) header(withBody bool) http.Header {
-	h := http.Header{}
-	h.Set("Accept", "application/scim+json")
-	if withBody {
-		h.Set("Content-Type", "application/scim+json")
-	}
-	return h
-}
-
-func (jumpcloud) findUser(userName string) string {
-	return "/Users?" + filterQuery("userName", userName)
-}
 
 type jumpcloudUserBody struct {
 	Schemas     []string    `json:"schemas"`
@@ -110,25 +104,9 @@ func (jumpcloud) newUser(u user) any {
 	}
 }
 
-func (jumpcloud) findGroup(displayName string) string {
-	return "/Groups?" + filterQuery("displayName", displayName)
-}
-
-func (jumpcloud) newGroup(g group) any { return plainGroup(g) }
-
-func (jumpcloud) addMembers(_ group, members []user) any {
-	return patch(operation{Op: "add", Path: "members", Value: memberValues(members)})
-}
-
 func (jumpcloud) removeMembers(_ group, members []user) any {
 	return patch(operation{Op: "remove", Path: "members", Value: memberValues(members)})
 }
-
-func (jumpcloud) setActive(active bool) any {
-	return patch(operation{Op: "replace", Path: "active", Value: active})
-}
-
-func (jumpcloud) groupPatched() []int { return []int{http.StatusOK, http.StatusNoContent} }
 
 // memberRef is a member as a bare value.
 type memberRef struct {
@@ -147,8 +125,4 @@ type plainGroupBody struct {
 	Schemas     []string    `json:"schemas"`
 	DisplayName string      `json:"displayName"`
 	Members     []memberRef `json:"members"`
-}
-
-func plainGroup(g group) plainGroupBody {
-	return plainGroupBody{Schemas: []string{schemaGroup}, DisplayName: g.displayName, Members: []memberRef{}}
 }
