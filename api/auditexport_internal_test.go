@@ -46,7 +46,8 @@ func TestCSVCellsCannotStartAFormula(t *testing.T) {
 
 // FuzzCEFEscaping checks that no value, however hostile, leaves its field:
 // an escaped header field holds no bare | and no line break, an escaped
-// extension value no bare = and no line break.
+// extension value no bare = and no line break; and that an extension
+// value loses nothing: a consumer unescaping it reads the value back.
 func FuzzCEFEscaping(f *testing.F) {
 	for _, s := range []string{"a|b", "x=y", `\`, "\n", `\|`, `\\=`, "=HYPERLINK()"} {
 		f.Add(s)
@@ -57,6 +58,8 @@ func FuzzCEFEscaping(f *testing.F) {
 		}
 		if v := cefValue(s); strings.ContainsAny(v, "\r\n") || hasBare(v, '=') {
 			t.Errorf("cefValue(%q) = %q", s, v)
+		} else if back := unescapeCEFValue(v); back != s {
+			t.Errorf("cefValue(%q) = %q, which reads back as %q", s, v, back)
 		}
 	})
 }

@@ -17,6 +17,18 @@
 // pattern (never by raw path, so label cardinality stays bounded), and a body
 // size limit.
 //
+// Tenants never see each other: tokens, sessions and login codes are
+// resolved only within the organization the path names, and every lookup
+// by id or name is bounded by the caller's organization. TestTenantIsolation
+// walks every registered route (handle's and mount's alike) with each kind
+// of credential of another organization; a route outside /api/orgs/{org}
+// must be added to its list, saying how to call it or why it is public.
+//
+// Logs never carry secrets: token and client secrets, cookies, login codes,
+// SAML responses and assertions, JWTs and private keys stay out of every
+// line, refusals and internal errors included (TestSecretsNeverLogged runs
+// every flow at debug level and scans the output).
+//
 // # Management API: organization, members, teams, roles
 //
 // Every route is under /api/orgs/{org} and needs a token of that
@@ -135,4 +147,43 @@
 //
 // The store is read 1000 events at a time. A failure once streaming has
 // begun aborts the connection, so a cut export never looks complete.
+//
+// # Abuse limits
+//
+// The endpoints anyone on the network can reach are behind token buckets
+// (ratelimit.go), off unless Config.RateLimits sets them (gatehouse serve
+// does, by default):
+//
+//   - /scim/v2/…: per client address, then per bearer token, both before
+//     the token is looked up, so a flood of wrong tokens costs no query.
+//     Tokens are keyed by a hash under a random seed: no secret is kept.
+//   - POST /oauth/token: per client address and, once the subject token is
+//     verified, per issuer and subject. An unverified sub would let anyone
+//     spend a workload's exchanges with forged tokens carrying its sub.
+//   - /sso/{org}/…: per client address.
+//
+// The management and check APIs are not limited: they need a token, and
+// checks are the hot path. The client address is the connection's peer,
+// as sourceIP has it (no X-Forwarded-For: there is no trusted-proxy
+// setting), so behind a proxy all its clients share one bucket; an IPv6
+// client is keyed by its /64, which one host often holds whole.
+//
+// A refused request gets 429 and Retry-After in whole seconds, in its
+// protocol's shape: SCIM's error schema with status "429" and no scimType
+// (RFC 7644 section 3.12 has none for it); for the token exchange RFC
+// 6749's JSON with error "temporarily_unavailable", the registered code
+// that means "try again later" (invalid_request would send a client to
+// fix a request that is fine, and a code of our own, such as
+// rate_limited, is one no OAuth library knows); the API's error with code
+// rate_limited for POST /sso/{org}/token and logout; a line of text for
+// the pages browsers and identity providers reach.
+//
+// Buckets live in each replica's memory, not in the database: a write per
+// request would make the limiter the costliest part of the requests it
+// guards. With n replicas a client may get up to n times a limit. A table
+// holds at most 32768 keys; buckets that have refilled are forgotten each
+// minute, which forgives no one. A flood of new keys that fills the table
+// evicts arbitrary ones, which may forgive some client part of its wait,
+// rather than refuse newcomers, which would let a flood lock out every new
+// client.
 package api

@@ -73,6 +73,7 @@ type oauthError struct {
 	Code        string `json:"error"`
 	Description string `json:"error_description,omitempty"`
 	status      int
+	retryAfter  time.Duration // sent as Retry-After when set
 }
 
 func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
@@ -83,6 +84,17 @@ func refuseExchange(code, description string) *oauthError {
 		status = http.StatusForbidden
 	}
 	return &oauthError{Code: code, Description: description, status: status}
+}
+
+// refuseExchangeBody refuses a body that cannot be read: 413 when it is
+// larger than the server accepts, 400 with description otherwise.
+func refuseExchangeBody(err error, description string) *oauthError {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return &oauthError{Code: "invalid_request", Description: "the request body is larger than the server accepts",
+			status: http.StatusRequestEntityTooLarge}
+	}
+	return refuseExchange("invalid_request", description)
 }
 
 func (s *Server) routeExchange() {
@@ -97,6 +109,9 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) error {
 	var refusal *oauthError
 	switch {
 	case errors.As(err, &refusal):
+		if refusal.retryAfter > 0 {
+			setRetryAfter(w, refusal.retryAfter)
+		}
 	case err == nil:
 		writeJSON(w, http.StatusOK, out)
 		return nil
@@ -136,6 +151,9 @@ func (s *Server) exchangeToken(r *http.Request) (exchangeAnswer, error) {
 	if err != nil {
 		return exchangeAnswer{}, err
 	}
+	if err := s.limitSubject(issuer.ID, claims); err != nil {
+		return exchangeAnswer{}, err
+	}
 	rule, err := decideExchange(issuer, claims, req)
 	if err != nil {
 		return exchangeAnswer{}, err
@@ -152,11 +170,11 @@ func readExchange(r *http.Request) (exchangeRequest, error) {
 	var in exchangeRequest
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		if err := decodeJSON(r, &in); err != nil {
-			return in, refuseExchange("invalid_request", directory.ErrorMessage(err))
+			return in, refuseExchangeBody(err, directory.ErrorMessage(err))
 		}
 	} else {
 		if err := r.ParseForm(); err != nil {
-			return in, refuseExchange("invalid_request", "the form does not parse")
+			return in, refuseExchangeBody(err, "the form does not parse")
 		}
 		f := r.PostForm
 		in = exchangeRequest{GrantType: f.Get("grant_type"), SubjectToken: f.Get("subject_token"),
@@ -278,6 +296,11 @@ func (s *Server) mintExchanged(r *http.Request, snap *authz.Snapshot, issuer dir
 		}
 	}
 	_, secret, _, err := s.store.CreateToken(ctx, snap.OrgID(), nt)
+	if code := directory.ErrorCode(err); code == directory.NotFound || code == directory.Forbidden {
+		// The snapshot was behind the database: the team is gone or the
+		// member deactivated since. The same refusal as when it was not.
+		return exchangeAnswer{}, refuseExchange("unauthorized_client", directory.ErrorMessage(err))
+	}
 	if err != nil {
 		return exchangeAnswer{}, err
 	}

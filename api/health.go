@@ -19,7 +19,7 @@ const (
 func (s *Server) routeHealth() {
 	s.handle(healthRoute, s.healthz)
 	s.handle(readyRoute, s.readyz)
-	s.mux.Handle(metricsRoute, promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	s.mount(metricsRoute, promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 }
 
 // healthz reports that the process is up and serving.

@@ -55,8 +55,8 @@ func (s *Server) routeOIDCSignIn(cfg Config) {
 		Store: s.store, Logger: s.log,
 		Fetch: oidc.Config{RootCAs: cfg.SignInRootCAs, AllowPrivateNetworks: s.private},
 	})}
-	s.mux.Handle("GET "+ssoPrefix+"oidc/login", s.ssoOrg(h.login))
-	s.mux.Handle("GET "+ssoPrefix+"oidc/callback", s.ssoOrg(h.callback))
+	s.mount("GET "+ssoPrefix+"oidc/login", s.ssoOrg(h.login))
+	s.mount("GET "+ssoPrefix+"oidc/callback", s.ssoOrg(h.callback))
 	s.org("GET "+oidcConnectionPath, s.getOIDCConnection)
 	s.org("PUT "+oidcConnectionPath, s.putOIDCConnection)
 	s.org("DELETE "+oidcConnectionPath, s.deleteOIDCConnection)

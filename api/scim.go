@@ -21,7 +21,7 @@ const scimRoute = "/scim/v2/{org}/"
 // built from (and tested against).
 func (s *Server) routeSCIM() {
 	svc := scim.New(s.store, scim.Options{MaxBodyBytes: s.maxBody, PublicURL: s.public, Logger: s.log, Settled: s.settled})
-	s.mux.Handle(scimRoute, s.scimAuth(svc))
+	s.mount(scimRoute, s.scimAuth(svc))
 }
 
 // scimAuth authenticates a SCIM request: the bearer must be a live SCIM

@@ -43,6 +43,9 @@ type Config struct {
 	// SignInRootCAs are the certificate authorities OIDC sign-in trusts
 	// for discovery, token and key fetches; nil: the system's.
 	SignInRootCAs *x509.CertPool
+	// RateLimits are the abuse limits of SCIM, token exchange and single
+	// sign-on (ratelimit.go); the zero value limits nothing.
+	RateLimits RateLimits
 }
 
 // Server answers Gatehouse's HTTP API. It is an http.Handler; cmd/gatehouse
@@ -60,8 +63,10 @@ type Server struct {
 	mux      *http.ServeMux
 	metrics  *metrics
 	handler  http.Handler
-	routes   []string // every pattern registered, in order
+	routes   []string // every pattern registered through handle, in order
+	mounted  []string // patterns registered on the mux as they are: SCIM, single sign-on, metrics, the catch-all
 	saml     *saml.Service
+	limits   *limiters
 
 	openapiOnce sync.Once
 	openapiDoc  []byte
@@ -82,6 +87,7 @@ func New(cfg Config) *Server {
 		maxBody:  cfg.MaxBodyBytes,
 		mux:      http.NewServeMux(),
 		metrics:  newMetrics(),
+		limits:   newLimiters(cfg.RateLimits),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -112,9 +118,16 @@ func New(cfg Config) *Server {
 	s.routeOIDCSignIn(cfg)
 	s.routeExchange()
 	s.routeOpenAPI()
-	s.mux.Handle("/", s.notFound())
-	s.handler = s.observe(s.mux)
+	s.mount("/", s.notFound())
+	s.handler = s.observe(s.limit(s.mux))
 	return s
+}
+
+// mount registers h under pattern as it is, outside handle's error
+// handling, and remembers the pattern so that tests can walk every route.
+func (s *Server) mount(pattern string, h http.Handler) {
+	s.mounted = append(s.mounted, pattern)
+	s.mux.Handle(pattern, h)
 }
 
 // Routes returns the pattern of every route, such as

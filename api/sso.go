@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,10 +41,10 @@ func (s *Server) routeSSO() {
 		Store: s.store, PublicURL: s.public, Logger: s.log, Complete: s.completeLogin,
 		AllowPrivateNetworks: s.private,
 	})
-	s.mux.Handle("GET "+ssoPrefix+"saml/metadata", s.ssoOrg(s.saml.Metadata))
-	s.mux.Handle("GET "+ssoPrefix+"saml/login", s.ssoOrg(s.saml.Login))
-	s.mux.Handle("POST "+ssoPrefix+"saml/acs", s.ssoOrg(s.saml.ACS))
-	s.mux.Handle(ssoPrefix+"saml/slo", s.ssoOrg(s.saml.SLO))
+	s.mount("GET "+ssoPrefix+"saml/metadata", s.ssoOrg(s.saml.Metadata))
+	s.mount("GET "+ssoPrefix+"saml/login", s.ssoOrg(s.saml.Login))
+	s.mount("POST "+ssoPrefix+"saml/acs", s.ssoOrg(s.saml.ACS))
+	s.mount(ssoPrefix+"saml/slo", s.ssoOrg(s.saml.SLO))
 	s.handle("POST "+ssoPrefix+"token", s.exchangeLoginCode)
 	s.handle("POST "+ssoPrefix+"logout", s.logout)
 	s.handle("GET /api/me", s.me)
@@ -157,6 +158,10 @@ func formOrJSONField(r *http.Request, name string) (string, error) {
 		v, _ = body[name].(string)
 	} else {
 		if err := r.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return "", err // 413, not a malformed form
+			}
 			return "", directory.Errorf(directory.Invalid, "cannot read the form: %v", err)
 		}
 		v = r.PostForm.Get(name)

@@ -19,7 +19,20 @@
 //     revision, change-log row and audit events, failing alone.
 //   - Errors are *Error values with a Code: Conflict for taken names,
 //     Invalid for input that breaks a rule, NotFound, PreconditionFailed for
-//     stale versions, Unauthorized for bad tokens, Internal for the rest.
+//     stale versions, Unauthorized for bad tokens, Unavailable for a lost or
+//     refused database connection, Internal for the rest.
+//   - A lost or refused connection (network errors, a bad connection,
+//     PostgreSQL class 08 and 57P01–57P03) is Unavailable, 503 with
+//     Retry-After, so identity providers retry. The rule applies when an
+//     error is wrapped and again when its code is read, so raw driver errors
+//     are covered too; a Store that was closed is not unavailable. A COMMIT
+//     cut by the outage answers 503 although it may have committed: a retry
+//     then finds the resource (lookup before create) or gets 409. Nothing is
+//     acknowledged before its commit returned.
+//   - A Follower polls from its first moment, even while its PostgreSQL
+//     notification connection cannot be opened, and a reconnect of that
+//     connection forces a full pass, since notifications sent meanwhile are
+//     lost.
 //   - Membership changes are deltas: adding or removing members of a group
 //     or team costs the number of members named, never the size of the
 //     group.
@@ -34,7 +47,10 @@
 //   - Token secrets are random, prefixed by kind (gthp_ personal, gtht_
 //     team, gtho_ organization, gths_ SCIM), end in a checksum, and are
 //     stored only as SHA-256 hashes. Deleting a token revokes it and keeps
-//     its name taken.
+//     its name taken. A token's owner is checked in the writing
+//     transaction, not only in a caller's snapshot: a personal token is never
+//     minted for an inactive member, since it would escape the revocation a
+//     deactivation does and live again after a reactivation.
 //   - Group mapping rules (mapping.go) apply in the transaction that
 //     provisions or changes a group, and a save of the rules applies them to
 //     every group in its own; their effects are logged as the team, team

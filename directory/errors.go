@@ -1,8 +1,15 @@
 package directory
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 )
 
 // Code classifies an Error. The HTTP layer maps each code to one status.
@@ -42,29 +49,41 @@ func Errorf(code Code, format string, args ...any) *Error {
 }
 
 // ErrorCode returns the code of err, Internal for errors that are not an
-// *Error, and "" for nil.
+// *Error, and "" for nil. A failure caused by a lost database connection is
+// Unavailable however it was wrapped, so that the client is told to retry.
 func ErrorCode(err error) Code {
-	if err == nil {
-		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return Internal
+	code, _ := classify(err)
+	return code
 }
 
 // ErrorMessage returns the client-safe message of err; internal errors get a
 // generic text so that no detail of the failure leaks.
 func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Code != Internal {
-		return e.Msg
-	}
-	return "internal error"
+	_, msg := classify(err)
+	return msg
 }
 
-// internal wraps an unexpected failure.
+// classify returns the code and client-safe message of err. Errors that
+// reached a client's answer without passing internal (raw driver errors,
+// mapError's) are read here by the same rule.
+func classify(err error) (Code, string) {
+	var e *Error
+	switch {
+	case err == nil:
+		return "", ""
+	case errors.As(err, &e) && e.Code != Internal:
+		return e.Code, e.Msg
+	case connectionLost(err):
+		return Unavailable, unavailableMsg
+	}
+	return Internal, "internal error"
+}
+
+// unavailableMsg is what a client is told while the database is down.
+const unavailableMsg = "the database is unavailable; try again shortly"
+
+// internal wraps an unexpected failure. A lost database connection becomes
+// Unavailable: the request was fine and may succeed when retried.
 func internal(err error, what string) error {
 	if err == nil {
 		return nil
@@ -73,5 +92,41 @@ func internal(err error, what string) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	if connectionLost(err) {
+		return &Error{Code: Unavailable, Msg: unavailableMsg, Err: fmt.Errorf("%s: %w", what, err)}
+	}
 	return &Error{Code: Internal, Msg: what, Err: err}
+}
+
+// connectionLost reports whether err says the database could not be
+// reached or dropped the connection: what a stopped, restarting or
+// unreachable server looks like. A Store that was closed ("sql: database is
+// closed") is not one; that is this process shutting down.
+func connectionLost(err error) bool {
+	var opErr *net.OpError
+	var pqErr *pq.Error
+	switch {
+	case errors.As(err, &opErr): // refused, reset, broken pipe, dial timeout
+		return true
+	case errors.As(err, &pqErr):
+		return lostCode(pqErr.Code)
+	}
+	for _, target := range []error{driver.ErrBadConn, io.EOF, io.ErrUnexpectedEOF,
+		syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// lostCode reports whether a PostgreSQL error code says the connection is
+// gone or the server cannot take it: class 08 (connection exception),
+// admin_shutdown, crash_shutdown and cannot_connect_now.
+func lostCode(code pqerror.Code) bool {
+	switch code {
+	case pqerror.AdminShutdown, pqerror.CrashShutdown, pqerror.CannotConnectNow:
+		return true
+	}
+	return code.Class() == pqerror.ClassConnectionException
 }

@@ -2,7 +2,9 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -179,11 +181,14 @@ func (f *Follower) listen() func() {
 			f.log.Warn("change notifications interrupted; polling meanwhile", slog.Any("error", err))
 		}
 	})
-	if err := l.Listen(ChangeChannel); err != nil {
-		f.log.Warn("cannot listen for change notifications; polling only", slog.Any("error", err))
-	}
 	done := make(chan struct{})
 	go func() {
+		// Listen waits for the first connection, however long the
+		// database stays out of reach; Run must poll meanwhile and stop
+		// when asked, so it waits here and not there.
+		if err := l.Listen(ChangeChannel); err != nil && !errors.Is(err, net.ErrClosed) {
+			f.log.Warn("cannot listen for change notifications; polling only", slog.Any("error", err))
+		}
 		for {
 			select {
 			case <-done:

@@ -74,16 +74,13 @@ func seedGroups(b *testing.B, s *directory.Store, orgID string, n, perGroup int)
 
 // FuzzQueryMembers feeds arbitrary attribute paths, operators and values
 // to the query compiler: every outcome must be a result or an Invalid
-// error, never a failed statement.
+// error, never a failed statement; and a condition that runs and its
+// negation split the members between them, each member matched by exactly
+// one (so absent attributes and SQL NULLs fall on one side, as ne's
+// "not eq" promises).
 func FuzzQueryMembers(f *testing.F) {
 	s := storetest.Open(f, directory.SQLite)
-	org, err := s.CreateOrganization(context.Background(), "fuzz", "fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
-	if _, _, err := s.CreateMember(context.Background(), org.ID, directory.Member{UserName: "a", SCIM: directory.JSON(`{"title": "x", "phoneNumbers": [{"value": "1"}]}`)}); err != nil {
-		f.Fatal(err)
-	}
+	orgID := seedQueryFuzz(f, s)
 	for _, seed := range []struct {
 		attr, op, value, sortBy string
 	}{
@@ -92,6 +89,8 @@ func FuzzQueryMembers(f *testing.F) {
 		{"phoneNumbers.value", "sw", `\*?[`, "phoneNumbers"},
 		{"meta.created", "gt", "2024-01-01T00:00:00Z", "meta.lastModified"},
 		{`title") OR 1=1 --`, "pr", "", "emails.value"},
+		{"title", "ne", "x", ""},
+		{"nickName", "ew", "%_", ""},
 	} {
 		f.Add(seed.attr, seed.op, seed.value, seed.sortBy, false)
 	}
@@ -100,9 +99,17 @@ func FuzzQueryMembers(f *testing.F) {
 		if within {
 			c = directory.Has(attr, c)
 		}
-		_, _, err := s.QueryMembers(context.Background(), org.ID, directory.Query{Filter: &c, SortBy: sortBy})
+		yes, err := matchIDs(s, orgID, c, sortBy)
 		if code := directory.ErrorCode(err); code != "" && code != directory.Invalid {
 			t.Fatalf("%s %s %q sorted by %q: %v", attr, op, value, sortBy, err)
 		}
+		if err != nil {
+			return
+		}
+		no, err := matchIDs(s, orgID, directory.Not(c), sortBy)
+		if err != nil {
+			t.Fatalf("%+v runs but its negation does not: %v", c, err)
+		}
+		checkPartition(t, c, yes, no)
 	})
 }

@@ -144,14 +144,21 @@ func (t *tx) tokenCreated(tok Token) {
 }
 
 // checkTokenOwner checks that the team, member or role a token is for
-// exists, and settles an organization token's role.
+// exists, and an owning member active, and settles an organization token's
+// role.
 func (t *tx) checkTokenOwner(tok *Token, role authz.RoleID) error {
 	switch tok.Kind {
 	case authz.TokenTeam:
 		_, err := t.team(tok.TeamID)
 		return err
 	case authz.TokenPersonal:
-		_, err := t.member(tok.MemberID)
+		// Checked here, under the organization's lock, and not only in the
+		// caller's snapshot: a token minted just after a deactivation would
+		// escape the revocation and live again with a reactivation.
+		m, err := t.member(tok.MemberID)
+		if err == nil && !m.Active {
+			err = Errorf(Forbidden, "member %s is deactivated and gets no personal token", m.UserName)
+		}
 		return err
 	case authz.TokenOrganization:
 		if role == "" {

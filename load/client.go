@@ -99,10 +99,21 @@ func (c *client) exchange(ctx context.Context, k *kind, cl call) (answer, bool) 
 	k.done(sent, time.Since(sent))
 	a := answer{status: res.StatusCode, header: res.Header, body: body}
 	if !slices.Contains(cl.want, res.StatusCode) {
-		k.failed(res.StatusCode, string(body))
+		k.failed(res.StatusCode, rateLimitHint(res)+string(body))
 		return a, false
 	}
 	return a, true
+}
+
+// rateLimitHint explains a 429, which the report would otherwise show as
+// the server failing under load.
+func rateLimitHint(res *http.Response) string {
+	if res.StatusCode != http.StatusTooManyRequests {
+		return ""
+	}
+	return "the server's rate limits refused this (Retry-After: " + res.Header.Get("Retry-After") + "); " +
+		"a load run measures the gateway, not its limiter: start the server with " + strings.Join(noRateLimits, " ") +
+		", or let the tool start one (--start sqlite). The answer: "
 }
 
 // unexpected records a wanted status whose body is not what the sender

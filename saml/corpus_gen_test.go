@@ -137,6 +137,14 @@ var attacks = []attack{
 		signatureInSubject},
 	{"46-assertion-without-id.xml", "a signed assertion with an empty ID, which could not be remembered against replay", "ID is empty",
 		build(func(s *spec) { s.AssertionID = "" })},
+	{"47-foreign-namespace-nameid.xml",
+		"signed by the identity provider, the only NameID of the Subject is in a namespace of the attacker's and there is no e-mail attribute (GO-2026-6909: crewjam reads NameID by local name, so it would become the subject and the e-mail)",
+		"foreign namespace: {urn:evil:names}NameID inside saml:Subject", signedAfter(foreignNameID)},
+	{"48-assertion-without-issuer.xml", "signed by the identity provider, the assertion has no Issuer (GO-2026-6909: crewjam dereferences it after the signature check)",
+		"the assertion has no saml:Issuer child", signedAfter(func(a *etree.Element) { a.RemoveChild(child(a, "Issuer")) })},
+	{"49-foreign-encrypted-data-decoy.xml",
+		"a decoy EncryptedData in a namespace of the attacker's before the real one: a lookup by local name would decrypt the decoy, crewjam the real one",
+		"foreign namespace: {urn:evil:xmlenc}EncryptedData inside saml:EncryptedAssertion", foreignEncryptedData},
 }
 
 // build returns the valid response changed by change, built and signed.
@@ -375,6 +383,69 @@ func signatureInSubject(t testing.TB, idp, _ signer) []byte {
 	p := valid(idp).build(t)
 	sig := child(p.assertion, "Signature").Copy()
 	child(p.assertion, "Subject").AddChild(sig)
+	return p.bytes(t)
+}
+
+// signedAfter returns the valid response whose assertion change alters
+// before the identity provider signs it: the signature is good, so only
+// the guard stands between the alteration and crewjam.
+func signedAfter(change func(a *etree.Element)) func(testing.TB, signer, signer) []byte {
+	return func(t testing.TB, idp, _ signer) []byte {
+		s := valid(idp)
+		s.SignAssertion = false
+		p := s.build(t)
+		change(p.assertion)
+		root := p.doc.Root()
+		root.InsertChildAt(p.assertion.Index(), signAnywhere(t, s, p.assertion))
+		root.RemoveChild(p.assertion)
+		return p.bytes(t)
+	}
+}
+
+// signAnywhere signs el like spec.sign, which needs an Issuer to place
+// the signature after; without one the signature goes first.
+func signAnywhere(t testing.TB, s spec, el *etree.Element) *etree.Element {
+	t.Helper()
+	if child(el, "Issuer") != nil {
+		return s.sign(t, el)
+	}
+	ctx, err := dsig.NewSigningContext(s.Signer.key, [][]byte{s.Signer.cert.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	if err := ctx.SetSignatureMethod(s.SigMethod); err != nil {
+		t.Fatal(err)
+	}
+	sig, err := ctx.ConstructSignature(el, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := el.Copy()
+	out.InsertChildAt(0, sig)
+	return out
+}
+
+// foreignNameID moves the assertion's NameID into the attacker's
+// namespace with the attacker's value, and drops the attributes, so that
+// the NameID would name the subject and give the e-mail.
+func foreignNameID(a *etree.Element) {
+	n := child(child(a, "Subject"), "NameID")
+	n.Space = "evil"
+	n.CreateAttr("xmlns:evil", "urn:evil:names")
+	n.SetText(evil)
+	a.RemoveChild(child(a, "AttributeStatement"))
+}
+
+func foreignEncryptedData(t testing.TB, idp, _ signer) []byte {
+	// Encrypted to the identity provider's own certificate: the guard
+	// refuses the decoy before any key is tried.
+	p := valid(idp).build(t).encrypt(t, idp.cert, nil)
+	data := child(p.assertion, "EncryptedData")
+	decoy := data.Copy()
+	decoy.Space = "evil"
+	decoy.CreateAttr("xmlns:evil", "urn:evil:xmlenc")
+	p.assertion.InsertChildAt(data.Index(), decoy)
 	return p.bytes(t)
 }
 

@@ -1,7 +1,9 @@
 package saml
 
 import (
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -173,4 +175,67 @@ func TestACSFormRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSignedButRefusedByTheGuard posts the corpus files that the
+// identity provider signed and only the guard refuses to crewjam
+// directly, past the guard, as the ACS would: their signatures verify, so
+// their refusal in TestAttackCorpus is the guard's, not a bad signature's.
+func TestSignedButRefusedByTheGuard(t *testing.T) {
+	e := newEnv(t, directory.SQLite)
+	conn := e.conn(e.acme)
+	r := httptest.NewRequest(http.MethodPost, ssoURL("acme", "acs"), nil)
+	for _, file := range []string{"47-foreign-namespace-nameid.xml", "48-assertion-without-issuer.xml"} {
+		t.Run(file, func(t *testing.T) {
+			raw := readTestdata(t, "attacks/"+file)
+			sh, err := scanXML(raw, responseLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, got, err := e.svc.parse(r, e.acme, conn, raw, sh, requestID)
+			if err != nil {
+				t.Logf("crewjam alone: %v", err)
+				var ref *refusal
+				if !errors.As(err, &ref) || strings.HasPrefix(ref.reason, "signature invalid") || strings.HasPrefix(ref.reason, "not signed") {
+					t.Errorf("crewjam refuses the signature: %v", err)
+				}
+				return
+			}
+			t.Logf("crewjam alone returned the assertion for NameID %q", got.Subject.NameID.Value)
+		})
+	}
+}
+
+// TestCrewjamPanicIsRefused covers a SubjectConfirmation the identity
+// provider signed without its SubjectConfirmationData, which crewjam
+// dereferences unchecked. In a plain assertion checkAssertionParts refuses
+// it before crewjam runs; inside an encrypted one only crewjam sees it, it
+// panics, and acsSafely turns that into a refusal like any other, with its
+// audit event and nothing written.
+func TestCrewjamPanicIsRefused(t *testing.T) {
+	e := newEnv(t, directory.SQLite)
+	idp := loadSigner(t, "idp")
+	build := func(n string) parts {
+		s := numbered(e, idp, n)
+		s.SignAssertion = false
+		p := s.build(t)
+		c := child(child(p.assertion, "Subject"), "SubjectConfirmation")
+		c.RemoveChild(child(c, "SubjectConfirmationData"))
+		signed := signAnywhere(t, s, p.assertion)
+		root := p.doc.Root()
+		root.InsertChildAt(p.assertion.Index(), signed)
+		root.RemoveChild(p.assertion)
+		p.assertion = signed
+		return p
+	}
+	t.Run("plain: refused before crewjam", func(t *testing.T) {
+		e.expectRefusal(t, e.acme, build("plain").bytes(t), "no SubjectConfirmationData")
+	})
+	t.Run("encrypted: crewjam panics, the panic is refused", func(t *testing.T) {
+		raw := build("encrypted").encrypt(t, certOf(t, e.conn(e.acme).Keys[0]), nil).bytes(t)
+		e.expectRefusal(t, e.acme, raw, "recovered panic")
+		if !strings.Contains(e.logs.String(), "SAML response caused a panic") {
+			t.Errorf("the panic was not logged: %s", e.logs)
+		}
+	})
 }

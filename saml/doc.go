@@ -29,6 +29,21 @@
 //     for the genuine signature to keep covering, so they end here,
 //     whatever a library would make of them. ds:Signature may appear only
 //     in the Response and the Assertion, once each.
+//     Names: crewjam's structs leave the namespace out of most assertion
+//     elements (NameID, Conditions, SubjectConfirmationData, Audience,
+//     Attribute, AttributeValue...; readByLocalName in guard.go lists
+//     them from its schema), so under the saml: parent that reads each,
+//     it must be in the assertion namespace, and EncryptedData and
+//     EncryptedKey under EncryptedAssertion in XML Encryption's. Else a
+//     foreign NameID in a signed Subject would become the subject and the
+//     e-mail (GO-2026-6909), and a decoy EncryptedData would be the one
+//     the plaintext check of item 7 decrypts. The rule goes parent by
+//     parent as crewjam descends, so foreign elements where SAML allows
+//     any (an AttributeValue's own elements, Extensions, Advice) stay
+//     allowed, except a NameID right inside an AttributeValue, which
+//     crewjam reads. The assertion, plain or once decrypted, must have a
+//     saml:Issuer child: crewjam takes a missing one for an empty one,
+//     and GO-2026-6909 reports it dereferenced after the signature check.
 //  4. Algorithms: signatures and digests with SHA-1 or MD5, key transport
 //     with RSA PKCS#1 v1.5 (Bleichenbacher) and triple DES are refused.
 //     Okta, Entra ID and OneLogin sign with SHA-256 by default; SHA-1 is
@@ -48,7 +63,9 @@
 //     validity period); Destination; issuers; InResponseTo; Recipient; the time conditions; and our
 //     audience rule: at least one AudienceRestriction, each naming the
 //     service provider's entity id or an extra audience of the connection
-//     (Entra ID's "spn:<app id>").
+//     (Entra ID's "spn:<app id>"). A panic inside crewjam (v0.5.1 has
+//     one for a signed SubjectConfirmation without its data) is recovered
+//     and refused like any failure (acsSafely).
 //  7. What crewjam leaves out, checked after: the assertion is signed, or
 //     the response's signature covers it (with exactly one assertion in
 //     the document, a valid response signature covers that assertion:

@@ -22,7 +22,37 @@ const (
 	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
 	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
 	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
+	nsXMLEnc    = "http://www.w3.org/2001/04/xmlenc#"
 )
+
+// readByLocalName lists, by the local name of a saml: parent, the
+// children that crewjam's structs (encoding/xml fields without a
+// namespace), etree paths (crewjam's and ours) or Gatehouse's own counts
+// find by local name alone, with the namespace each must then be in.
+// Taken from crewjam v0.5.1's schema.go; a child of the same name in any
+// other namespace would be read as the SAML element (GO-2026-6909).
+var readByLocalName = map[string]map[string]string{
+	"Assertion":           inAssertionNS("Issuer", "Subject", "Conditions", "AuthnStatement", "AttributeStatement"),
+	"Subject":             inAssertionNS("NameID", "SubjectConfirmation"),
+	"SubjectConfirmation": inAssertionNS("NameID", "SubjectConfirmationData"),
+	"Conditions":          inAssertionNS("AudienceRestriction", "OneTimeUse", "ProxyRestriction"),
+	"AudienceRestriction": inAssertionNS("Audience"),
+	"AuthnStatement":      inAssertionNS("SubjectLocality", "AuthnContext"),
+	"AuthnContext":        inAssertionNS("AuthnContextClassRef"),
+	"AttributeStatement":  inAssertionNS("Attribute"),
+	"Attribute":           inAssertionNS("AttributeValue"),
+	"AttributeValue":      inAssertionNS("NameID"),
+	"EncryptedAssertion":  {"EncryptedData": nsXMLEnc, "EncryptedKey": nsXMLEnc},
+}
+
+// inAssertionNS wants each of names in the SAML assertion namespace.
+func inAssertionNS(names ...string) map[string]string {
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = nsAssertion
+	}
+	return m
+}
 
 // xmlLimits bound a document.
 type xmlLimits struct {
@@ -50,6 +80,19 @@ type shape struct {
 	signatureParents []string
 	foreignSignature bool   // a Signature element outside the XML-DSig namespace
 	weak             string // the first refused algorithm named, if any
+	// foreign describes the first element in a namespace other than the
+	// one readByLocalName wants for it, if any.
+	foreign string
+	// assertionIssuer reports whether a saml:Assertion has a saml:Issuer
+	// child (with one assertion allowed, it is that assertion's).
+	assertionIssuer bool
+	// assertionParts counts the saml: children of the saml:Assertion by
+	// local name; a Subject nested anywhere else is no subject.
+	assertionParts map[string]int
+	// confirmations and confirmationData count saml:SubjectConfirmation
+	// elements and the saml:SubjectConfirmationData directly inside them:
+	// crewjam reads the data of every confirmation without looking.
+	confirmations, confirmationData int
 }
 
 // guardError is a document the guard refuses; its text is the reason.
@@ -142,6 +185,22 @@ func (sh *shape) start(t xml.StartElement, stack *[]xml.Name, lim xmlLimits) err
 	if sh.weak == "" {
 		sh.weak = weakAlgorithm(parent.Local, t)
 	}
+	if sh.foreign == "" {
+		sh.foreign = foreignChild(parent, t.Name)
+	}
+	if parent == (xml.Name{Space: nsAssertion, Local: "Assertion"}) && t.Name.Space == nsAssertion {
+		sh.assertionIssuer = sh.assertionIssuer || t.Name.Local == "Issuer"
+		if sh.assertionParts == nil {
+			sh.assertionParts = map[string]int{}
+		}
+		sh.assertionParts[t.Name.Local]++
+	}
+	switch {
+	case t.Name == xml.Name{Space: nsAssertion, Local: "SubjectConfirmation"}:
+		sh.confirmations++
+	case t.Name == xml.Name{Space: nsAssertion, Local: "SubjectConfirmationData"} && parent == xml.Name{Space: nsAssertion, Local: "SubjectConfirmation"}:
+		sh.confirmationData++
+	}
 	*stack = append(*stack, t.Name)
 	return nil
 }
@@ -169,6 +228,24 @@ func weakAlgorithm(parent string, el xml.StartElement) string {
 		}
 	}
 	return ""
+}
+
+// foreignChild describes child when readByLocalName wants it in another
+// namespace under parent, and returns "" otherwise. Only saml: parents
+// are looked at: crewjam descends from the saml:Assertion through the
+// elements of the table alone, so a foreign element deeper inside content
+// SAML leaves open (an AttributeValue's own elements, Extensions, Advice)
+// is never read as SAML.
+func foreignChild(parent, child xml.Name) string {
+	if parent.Space != nsAssertion {
+		return ""
+	}
+	want, ok := readByLocalName[parent.Local][child.Local]
+	if !ok || child.Space == want {
+		return ""
+	}
+	return fmt.Sprintf("foreign namespace: {%s}%s inside saml:%s, where any %s is read by local name and must be in %s",
+		child.Space, child.Local, parent.Local, child.Local, want)
 }
 
 // attr returns the value of el's attribute local, in no namespace.
@@ -199,6 +276,9 @@ func checkResponseShape(sh *shape) error {
 	if !sh.hasChild(nsAssertion, "Assertion") && !sh.hasChild(nsAssertion, "EncryptedAssertion") {
 		return refuseXML("the assertion is not a saml:Assertion child of the Response")
 	}
+	if err := checkNames(sh, sh.hasChild(nsAssertion, "Assertion")); err != nil {
+		return err
+	}
 	return checkSignatures(sh, "Response", "Assertion")
 }
 
@@ -211,7 +291,25 @@ func checkAssertionShape(sh *shape) error {
 	if n := sh.count["Assertion"] + sh.count["EncryptedAssertion"] + sh.count["Response"]; n != 1 {
 		return refuseXML("the encrypted assertion holds %d assertions or responses, want one", n)
 	}
+	if err := checkNames(sh, true); err != nil {
+		return err
+	}
 	return checkSignatures(sh, "Assertion")
+}
+
+// checkNames refuses a SAML element in a foreign namespace where crewjam
+// or Gatehouse reads it by local name, and, when plain is set (the
+// assertion is in the document, not encrypted), an assertion without its
+// Issuer: the Issuer says whose assertion it is, and GO-2026-6909 reports
+// crewjam dereferencing a missing one after the signature check.
+func checkNames(sh *shape, plain bool) error {
+	if sh.foreign != "" {
+		return refuseXML("%s", sh.foreign)
+	}
+	if plain && !sh.assertionIssuer {
+		return refuseXML("the assertion has no saml:Issuer child")
+	}
+	return nil
 }
 
 // checkSignatures allows ds:Signature only as a child of the elements

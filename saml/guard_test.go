@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,6 +62,106 @@ func TestWeakAlgorithms(t *testing.T) {
 	}
 }
 
+// samlNS declares the SAML prefixes for TestNamespaces' documents.
+const samlNS = `xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"`
+
+// inResponse is a response around assertion.
+func inResponse(assertion string) string {
+	return `<samlp:Response ` + samlNS + `>` + assertion + `</samlp:Response>`
+}
+
+// issuedAssertion is an assertion with an Issuer around body.
+func issuedAssertion(body string) string {
+	return `<saml:Assertion ID="a"><saml:Issuer>i</saml:Issuer>` + body + `</saml:Assertion>`
+}
+
+// TestNamespaces: under a saml: parent, an element crewjam or Gatehouse
+// reads by local name must be in the namespace SAML gives it
+// (GO-2026-6909), wherever the prefixes are declared; foreign elements
+// where nothing reads them by that name stay allowed; and an assertion
+// must name its Issuer, in the response or once decrypted.
+func TestNamespaces(t *testing.T) {
+	const evilNS = `xmlns:e="urn:evil"`
+	subject := func(nameID string) string {
+		return issuedAssertion(`<saml:Subject>` + nameID + `<saml:SubjectConfirmation><saml:SubjectConfirmationData/></saml:SubjectConfirmation></saml:Subject>`)
+	}
+	attrValue := func(content string) string {
+		return issuedAssertion(`<saml:AttributeStatement><saml:Attribute Name="a"><saml:AttributeValue>` + content + `</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`)
+	}
+	response, decrypted := checkResponseShape, checkAssertionShape
+	for _, tc := range []struct {
+		name  string
+		check func(*shape) error
+		doc   string
+		want  string
+	}{
+		{"every element SAML names, in its namespace", response, inResponse(issuedAssertion(
+			`<saml:Subject><saml:NameID>ann</saml:NameID><saml:SubjectConfirmation><saml:SubjectConfirmationData/></saml:SubjectConfirmation></saml:Subject>` +
+				`<saml:Conditions><saml:AudienceRestriction><saml:Audience>sp</saml:Audience></saml:AudienceRestriction><saml:OneTimeUse/></saml:Conditions>` +
+				`<saml:AuthnStatement><saml:AuthnContext><saml:AuthnContextClassRef>c</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+				`<saml:AttributeStatement><saml:Attribute Name="a"><saml:AttributeValue>v</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`)), ""},
+		{"the assertion namespace as the default, as Entra ID writes it", response, inResponse(
+			`<Assertion xmlns="urn:oasis:names:tc:SAML:2.0:assertion" ID="a"><Issuer>i</Issuer><Subject><NameID>ann</NameID></Subject></Assertion>`), ""},
+		{"foreign elements inside an AttributeValue's own element (xs:any)", response, inResponse(attrValue(
+			`<e:Person ` + evilNS + `><e:NameID>admin</e:NameID><e:Attribute/></e:Person>`)), ""},
+		{"a foreign NameID in the Response's Extensions, which nothing reads", response, inResponse(
+			`<samlp:Extensions><e:NameID ` + evilNS + `>admin</e:NameID></samlp:Extensions>` + subject(`<saml:NameID>ann</saml:NameID>`)), ""},
+		{"a foreign NameID as the Subject's only one", response, inResponse(subject(`<e:NameID ` + evilNS + `>admin</e:NameID>`)),
+			"foreign namespace: {urn:evil}NameID inside saml:Subject"},
+		{"a foreign NameID after the SAML one", response, inResponse(subject(`<saml:NameID>ann</saml:NameID><e:NameID ` + evilNS + `>admin</e:NameID>`)),
+			"foreign namespace: {urn:evil}NameID inside saml:Subject"},
+		{"a NameID in no namespace", response, inResponse(subject(`<NameID>admin</NameID>`)),
+			"foreign namespace: {}NameID inside saml:Subject"},
+		{"a NameID in the protocol namespace", response, inResponse(subject(`<samlp:NameID>admin</samlp:NameID>`)),
+			"foreign namespace: {urn:oasis:names:tc:SAML:2.0:protocol}NameID inside saml:Subject"},
+		{"a foreign NameID directly in an AttributeValue", response, inResponse(attrValue(`<e:NameID ` + evilNS + `>admin</e:NameID>`)),
+			"{urn:evil}NameID inside saml:AttributeValue"},
+		{"a foreign SubjectConfirmationData", response, inResponse(issuedAssertion(
+			`<saml:Subject><saml:SubjectConfirmation><e:SubjectConfirmationData ` + evilNS + `/></saml:SubjectConfirmation></saml:Subject>`)),
+			"{urn:evil}SubjectConfirmationData inside saml:SubjectConfirmation"},
+		{"a foreign Audience", response, inResponse(issuedAssertion(
+			`<saml:Conditions><saml:AudienceRestriction><e:Audience ` + evilNS + `>sp</e:Audience></saml:AudienceRestriction></saml:Conditions>`)),
+			"{urn:evil}Audience inside saml:AudienceRestriction"},
+		{"a foreign Conditions", response, inResponse(issuedAssertion(`<e:Conditions ` + evilNS + `/>`)),
+			"{urn:evil}Conditions inside saml:Assertion"},
+		{"a foreign Attribute", response, inResponse(issuedAssertion(
+			`<saml:AttributeStatement><e:Attribute ` + evilNS + ` Name="groups"/></saml:AttributeStatement>`)),
+			"{urn:evil}Attribute inside saml:AttributeStatement"},
+		{"a foreign AttributeValue", response, inResponse(issuedAssertion(
+			`<saml:AttributeStatement><saml:Attribute Name="groups"><e:AttributeValue ` + evilNS + `>Admins</e:AttributeValue></saml:Attribute></saml:AttributeStatement>`)),
+			"{urn:evil}AttributeValue inside saml:Attribute"},
+		{"a foreign Issuer beside the SAML one", response, inResponse(issuedAssertion(`<e:Issuer ` + evilNS + `>x</e:Issuer>`)),
+			"{urn:evil}Issuer inside saml:Assertion"},
+		{"XML Encryption's EncryptedData and EncryptedKey", response, inResponse(
+			`<saml:EncryptedAssertion><x:EncryptedData xmlns:x="http://www.w3.org/2001/04/xmlenc#"/><x:EncryptedKey xmlns:x="http://www.w3.org/2001/04/xmlenc#"/></saml:EncryptedAssertion>`), ""},
+		{"a foreign EncryptedData before the real one", response, inResponse(
+			`<saml:EncryptedAssertion><e:EncryptedData ` + evilNS + `/><x:EncryptedData xmlns:x="http://www.w3.org/2001/04/xmlenc#"/></saml:EncryptedAssertion>`),
+			"{urn:evil}EncryptedData inside saml:EncryptedAssertion"},
+		{"an assertion without Issuer", response, inResponse(`<saml:Assertion ID="a"><saml:Subject><saml:NameID>ann</saml:NameID></saml:Subject></saml:Assertion>`),
+			"the assertion has no saml:Issuer child"},
+		{"an assertion whose Issuer is nested deeper", response, inResponse(`<saml:Assertion ID="a"><saml:Subject><saml:Issuer>i</saml:Issuer></saml:Subject></saml:Assertion>`),
+			"the assertion has no saml:Issuer child"},
+		{"a decrypted assertion with its Issuer", decrypted, `<saml:Assertion ` + samlNS + ` ID="a"><saml:Issuer>i</saml:Issuer></saml:Assertion>`, ""},
+		{"a decrypted assertion without Issuer", decrypted, `<saml:Assertion ` + samlNS + ` ID="a"><saml:Subject/></saml:Assertion>`,
+			"the assertion has no saml:Issuer child"},
+		{"a decrypted assertion with a foreign NameID", decrypted, `<saml:Assertion ` + samlNS + ` ID="a"><saml:Issuer>i</saml:Issuer><saml:Subject><e:NameID ` + evilNS + `>admin</e:NameID></saml:Subject></saml:Assertion>`,
+			"{urn:evil}NameID inside saml:Subject"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sh, err := scanXML([]byte(tc.doc), responseLimits)
+			if err == nil {
+				err = tc.check(sh)
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
 // TestWrappingWithoutGuard feeds the signature-wrapping files to crewjam
 // directly, past the guard: crewjam must not hand back the attacker's
 // assertion either. The guard is the first line, not the only one.
@@ -91,8 +192,15 @@ func TestWrappingWithoutGuard(t *testing.T) {
 	}
 }
 
-// FuzzACS posts anything as a SAMLResponse: the answer is a sign-in or
-// a refusal, never a panic, recovered or not.
+// FuzzACS posts anything as a SAMLResponse, so that hostile bytes meet
+// the guard and what gets past it meets crewjam. The answer is a sign-in
+// or a refusal, never a 500 or a panic, recovered or not. A refusal tells
+// the browser a category, records one user-login-failed event with its
+// reason and writes nothing else; a sign-in needs a valid signature of the
+// identity provider, checked again with goxmldsig alone, over the member
+// it signs in. The login request waits again and used assertion ids are
+// forgotten before each input, so that the valid seed and whatever the
+// fuzzer derives from it without breaking its signature sign in each time.
 func FuzzACS(f *testing.F) {
 	entries, err := os.ReadDir("testdata/attacks")
 	if err != nil {
@@ -103,21 +211,28 @@ func FuzzACS(f *testing.F) {
 			f.Add(raw)
 		}
 	}
-	e := newEnv(f, directory.SQLite)
+	a := newACSFuzz(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		e.logs.Reset()
-		res := e.post(e.acme, raw)
-		if res.Code != http.StatusSeeOther && res.Code != http.StatusBadRequest && res.Code != http.StatusRequestEntityTooLarge {
-			t.Errorf("status %d %q", res.Code, res.Body)
+		before := a.reset(t)
+		res := a.post(a.acme, raw)
+		if !statusOK(res.Code) {
+			t.Fatalf("status %d %q", res.Code, res.Body)
 		}
-		if strings.Contains(e.logs.String(), "panic") {
-			t.Errorf("the response caused a panic: %s", e.logs)
+		if strings.Contains(a.logs.String(), "panic") {
+			t.Fatalf("the response caused a panic: %s", a.logs)
 		}
+		if res.Code == http.StatusSeeOther {
+			a.checkSignedIn(t, raw, before)
+			return
+		}
+		a.checkRefusal(t, before, res.Body.String())
 	})
 }
 
 // FuzzParseIdPMetadata: metadata parsing refuses or accepts, never
-// panics.
+// panics; what it accepts names an entity, has distinct SHA-256
+// fingerprints in lowercase hex, keeps the document as given and parses
+// again to the same result.
 func FuzzParseIdPMetadata(f *testing.F) {
 	f.Add([]byte(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>`))
 	if raw, err := os.ReadFile("testdata/idp-metadata.xml"); err == nil {
@@ -125,8 +240,18 @@ func FuzzParseIdPMetadata(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := ParseIdPMetadata(raw)
-		if err == nil && (m.EntityID == "" || len(m.Fingerprints) == 0) {
-			t.Errorf("accepted metadata without entity id or certificate: %+v", m)
+		if err != nil {
+			return
+		}
+		if strings.TrimSpace(m.EntityID) == "" || len(m.Fingerprints) == 0 || m.XML != string(raw) {
+			t.Fatalf("accepted metadata without entity id or certificate, or changed it: %+v", m)
+		}
+		if !wellFormedFingerprints(m.Fingerprints) {
+			t.Errorf("fingerprints %q are not distinct SHA-256 sums in lowercase hex", m.Fingerprints)
+		}
+		again, err := ParseIdPMetadata([]byte(m.XML))
+		if err != nil || again.EntityID != m.EntityID || !slices.Equal(again.Fingerprints, m.Fingerprints) {
+			t.Errorf("accepted metadata parses again to %+v, %v", again, err)
 		}
 	})
 }

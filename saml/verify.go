@@ -44,17 +44,23 @@ func (s *Service) verify(r *http.Request, org directory.Organization, conn direc
 	return &verified{assertion: a, expires: replayHorizon(a)}, nil
 }
 
-// checkAssertionParts refuses a plain assertion without a Subject or
-// Conditions before crewjam reads it: crewjam dereferences both without
-// looking.
+// checkAssertionParts refuses a plain assertion without a saml:Subject or
+// saml:Conditions child, or with a SubjectConfirmation that holds no
+// SubjectConfirmationData, before crewjam reads it: crewjam dereferences
+// all three without looking (a panic acsSafely would only contain). An
+// encrypted assertion meets the same checks in crewjam's hands and is
+// contained by acsSafely.
 func checkAssertionParts(sh *shape) error {
 	if !sh.hasChild(nsAssertion, "Assertion") {
-		return nil // encrypted; checked once decrypted
+		return nil
 	}
 	for _, part := range []string{"Subject", "Conditions"} {
-		if sh.count[part] == 0 {
-			return refuse(msgMalformed, "the assertion has no %s", part)
+		if sh.assertionParts[part] == 0 {
+			return refuse(msgMalformed, "the assertion has no %s (as a saml: child of the assertion)", part)
 		}
+	}
+	if sh.confirmationData < sh.confirmations {
+		return refuse(msgMalformed, "a SubjectConfirmation has no SubjectConfirmationData")
 	}
 	return nil
 }

@@ -28,7 +28,11 @@
 //     or listed, and "schemas" naming the extensions a resource holds;
 //   - ETags and If-Match / If-None-Match;
 //   - /ServiceProviderConfig with the truth, and Bulk;
-//   - errors: the library would show an internal error's text to the client.
+//   - errors: the library would show an internal error's text to the client,
+//     and it turns statuses RFC 7644 does not list for a method (503 among
+//     them) into 500; the handler's error is remembered and answered instead,
+//     so an identity provider sees 503 with Retry-After during a database
+//     outage and retries.
 //
 // # Resources
 //
@@ -96,7 +100,9 @@
 // 1,000 (filter.maxResults); count=0 answers totalResults alone. Without
 // sortBy resources come in creation order. A query at the root lists users,
 // then groups, each sorted on its own; a filter there applies to the types
-// it is valid for. No match is 200 with totalResults 0.
+// it is valid for. No match is 200 with totalResults 0. A filter longer than
+// 4 KiB is refused as invalidFilter before it is parsed: the parser's time
+// grows with the text, and identity providers send a few hundred bytes.
 //
 // attributes and excludedAttributes take paths in any case ("emails",
 // "name.givenName", a whole extension by URN, "URN:attribute" or a core

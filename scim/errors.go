@@ -78,6 +78,13 @@ func (s *Service) asSCIM(r *http.Request, err error) scimerrors.ScimError {
 	}
 	if out, ok := statusOf[directory.ErrorCode(err)]; ok {
 		out.Detail = directory.ErrorMessage(err)
+		if c := callFrom(r.Context()); c != nil {
+			c.failed = &out
+		}
+		if out.Status == http.StatusServiceUnavailable {
+			s.log.WarnContext(r.Context(), "SCIM request failed; the client may retry", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Any("error", err))
+		}
 		return out
 	}
 	s.log.ErrorContext(r.Context(), "SCIM request failed", slog.String("method", r.Method),

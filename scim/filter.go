@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/elimity-com/scim"
@@ -89,11 +90,19 @@ func (r resolved) sub(p filterparser.AttributePath) (resolved, error) {
 	return resolved{path: r.path + "." + sub.Name(), attr: r.attr, leaf: sub, caseExact: sub.CaseExact()}, nil
 }
 
+// maxFilterBytes bounds a filter's length. The parser's time grows with
+// the text (about a second and a half for 45 KB), and a search body may be
+// megabytes; identity providers send filters of a few hundred bytes.
+const maxFilterBytes = 4 << 10
+
 // parseFilter parses a filter and translates it for rt.
 func parseFilter(rt *scim.ResourceType, text string) (*directory.Cond, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil, nil
+	}
+	if len(text) > maxFilterBytes {
+		return nil, invalidFilter("the filter is longer than " + strconv.Itoa(maxFilterBytes) + " bytes")
 	}
 	e, err := filterparser.ParseFilter([]byte(text))
 	if err != nil {

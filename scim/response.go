@@ -39,6 +39,12 @@ func (b *buffer) Write(p []byte) (int, error) {
 func (s *Service) library(w http.ResponseWriter, r *http.Request, c *call, rt *scim.ResourceType) {
 	buf := newBuffer()
 	s.server(c).ServeHTTP(buf, r)
+	if buf.status == http.StatusInternalServerError && c.failed != nil {
+		// The library answers 500 for a status RFC 7644 does not list for
+		// the method, 503 among them; the client must see the 503.
+		writeError(w, *c.failed)
+		return
+	}
 	if buf.status == 0 {
 		buf.status = http.StatusOK
 	}

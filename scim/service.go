@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/elimity-com/scim"
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/optional"
 	"github.com/elimity-com/scim/schema"
 
@@ -98,9 +99,10 @@ type call struct {
 	undeclared []scim.PatchOperation
 	marker     string
 
-	version int64              // of the resource answered: the ETag
-	rev     directory.Revision // of the write, if one was made
-	settle  bool               // the write took access away
+	version int64                 // of the resource answered: the ETag
+	rev     directory.Revision    // of the write, if one was made
+	settle  bool                  // the write took access away
+	failed  *scimerrors.ScimError // the last error a handler returned (asSCIM), for library
 }
 
 type callKey struct{}

@@ -32,7 +32,9 @@ type Stack struct {
 }
 
 // Start runs the stack on a fresh database of dialect until t ends. cfg's
-// Store, Engine and Logger are filled in; its other fields are kept.
+// Store and Engine are filled in; its other fields are kept. A nil Logger
+// discards logs; a Logger given is the server's and the follower's, so a
+// test can read everything the stack logs.
 func Start(t testing.TB, dialect directory.Dialect, cfg api.Config) *Stack {
 	t.Helper()
 	store := storetest.Open(t, dialect)
@@ -42,7 +44,10 @@ func Start(t testing.TB, dialect directory.Dialect, cfg api.Config) *Stack {
 		t.Fatal(err)
 	}
 	engine := authz.NewEngine()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	f := directory.NewFollower(store, engine, log, 20*time.Millisecond)
 	if err := f.Sync(ctx); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authz"
@@ -29,6 +30,14 @@ type serveFlags struct {
 	secretKey       string
 	metadataRefresh time.Duration
 	metadataPrivate bool
+	limits          api.RateLimits
+	timeouts        timeouts
+}
+
+// timeouts are the http.Server's: they bound how long a slow or idle
+// client can hold a connection.
+type timeouts struct {
+	readHeader, read, write, idle time.Duration
 }
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -49,7 +58,32 @@ func newServeCommand(g *globals) *cobra.Command {
 	fl.DurationVar(&f.metadataRefresh, "saml-metadata-refresh", time.Hour, "how often identity provider metadata given by URL is fetched again")
 	fl.BoolVar(&f.metadataPrivate, "saml-metadata-private-networks", false, "let identity provider metadata URLs reach loopback, private and link-local addresses, for identity providers inside your own network")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 500*time.Millisecond, "how often a replica polls the directory for changes (PostgreSQL notifications wake it sooner)")
+	timeoutFlags(fl, &f.timeouts)
+	rateLimitFlags(fl, &f.limits)
 	return cmd
+}
+
+func timeoutFlags(fl *pflag.FlagSet, t *timeouts) {
+	fl.DurationVar(&t.readHeader, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
+	fl.DurationVar(&t.read, "read-timeout", 60*time.Second, "how long a client may take to send a whole request, body included")
+	fl.DurationVar(&t.write, "write-timeout", 60*time.Second, "how long a request may take from the end of its headers to the end of its answer")
+	fl.DurationVar(&t.idle, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
+}
+
+// rateLimitFlags are the abuse limits, per replica. The defaults sit far
+// above what identity providers, CI fleets and people send (see the api
+// package), so that only runaway or hostile clients meet them.
+func rateLimitFlags(fl *pflag.FlagSet, l *api.RateLimits) {
+	rateLimitFlag(fl, &l.SCIMToken, "scim-token", "one SCIM token may send to the SCIM endpoints", 200, 400)
+	rateLimitFlag(fl, &l.SCIMAddress, "scim-address", "one client address may send to the SCIM endpoints", 200, 400)
+	rateLimitFlag(fl, &l.ExchangeAddress, "exchange-address", "one client address may send to POST /oauth/token", 100, 200)
+	rateLimitFlag(fl, &l.ExchangeSubject, "exchange-subject", "one workload (issuer and subject of a verified token) may exchange", 20, 40)
+	rateLimitFlag(fl, &l.SSOAddress, "sso-address", "one client address may send to the single sign-on endpoints", 20, 40)
+}
+
+func rateLimitFlag(fl *pflag.FlagSet, l *api.RateLimit, name, what string, perSecond float64, burst int) {
+	fl.Float64Var(&l.PerSecond, name+"-rate", perSecond, "requests a second "+what+"; 0: unlimited")
+	fl.IntVar(&l.Burst, name+"-burst", burst, "requests at once "+what+" before --"+name+"-rate applies; 0: twice the rate")
 }
 
 // serve migrates, bootstraps an empty directory, and serves until ctx ends.
@@ -100,17 +134,9 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		return err
 	}
 	handler := api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL,
-		MetadataPrivateNetworks: f.metadataPrivate})
+		MetadataPrivateNetworks: f.metadataPrivate, RateLimits: f.limits})
 	go handler.RefreshSAMLMetadata(ctx, f.metadataRefresh)
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handler, f.timeouts, log)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()))
@@ -130,6 +156,19 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		return err
 	}
 	return nil
+}
+
+// newHTTPServer wraps handler with the timeouts and a bound on header size.
+func newHTTPServer(handler http.Handler, t timeouts, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // bootstrap creates the initial organization on an empty directory and

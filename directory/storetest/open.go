@@ -6,6 +6,12 @@
 // created on the server named by GATEHOUSE_TEST_DATABASE_URL, one per test,
 // and dropped when the test ends; without that variable PostgreSQL tests are
 // skipped with a message that says so.
+//
+// Database outages are simulated by a TCP proxy (Proxy) rather than by
+// stopping PostgreSQL: the server is shared by every test package running at
+// the same time, and stopping it would fail their tests. A proxy that
+// refuses connections and resets open sockets gives the store what it sees
+// when the server stops.
 package storetest
 
 import (
