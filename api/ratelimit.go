@@ -172,7 +172,12 @@ func (s *Server) admitSSO(w http.ResponseWriter, r *http.Request) bool {
 	}
 	r.Pattern = ssoPrefix
 	setRetryAfter(w, wait)
-	msg := "Too many sign-in requests from your network. Wait " + retryAfter(wait) + " seconds and try again."
+	secs := retryAfter(wait)
+	unit := " seconds"
+	if secs == "1" {
+		unit = " second"
+	}
+	msg := "Too many sign-in requests from your network. Wait " + secs + unit + " and try again."
 	if p := r.URL.Path; strings.HasSuffix(p, "/token") || strings.HasSuffix(p, "/logout") {
 		writeJSON(w, http.StatusTooManyRequests, errorBody{Error: errorDetail{
 			Code: "rate_limited", Message: msg, RequestID: requestIDFromContext(r.Context())}})
