@@ -93,7 +93,7 @@ func (h oidcSignIn) login(w http.ResponseWriter, r *http.Request, org directory.
 		h.answerLogin(w, org, err)
 		return
 	}
-	target, err := h.rp.AuthorizationURL(r.Context(), org.ID, conn, h.callbackURL(r, org), r.URL.Query().Get("return_to"))
+	target, err := h.rp.AuthorizationURL(r.Context(), org, conn, h.callbackURL(r, org), r.URL.Query().Get("return_to"))
 	if err != nil {
 		h.answerLogin(w, org, err)
 		return

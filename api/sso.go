@@ -80,15 +80,20 @@ func (s *Server) ssoOrganization(r *http.Request) (directory.Organization, error
 }
 
 // completeLogin finishes a verified sign-in: the session cookie, then the
-// platform's return_to with the login code, or Gatehouse's own account
-// page.
+// platform's return_to with the login code, the console page the sign-in
+// started from, or Gatehouse's own account page.
 func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, org directory.Organization, in directory.SignedIn) {
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: org.ID + "." + in.Session, Path: "/",
 		Expires: in.SessionExpires, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	target := "/api/me"
-	if in.ReturnTo != "" {
+	switch {
+	case directory.ConsoleReturnTo(in.ReturnTo, org.Name):
+		// The console signs in by the session cookie just set; a login
+		// code would only linger in the browser's history.
+		target = in.ReturnTo
+	case in.ReturnTo != "":
 		u, err := url.Parse(in.ReturnTo)
 		if err == nil {
 			q := u.Query()

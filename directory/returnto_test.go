@@ -43,6 +43,50 @@ func TestAllowedReturnTo(t *testing.T) {
 	}
 }
 
+// TestSignInReturnTo is the rule that lets a sign-in end in the
+// organization's own console without an allow-list entry, and nowhere
+// else by a relative URL.
+func TestSignInReturnTo(t *testing.T) {
+	allowed := []string{"https://app.acme.test/callback"}
+	for _, tc := range []struct {
+		name, url string
+		want      bool
+	}{
+		{"the console's overview", "/console/acme/", true},
+		{"a console page", "/console/acme/sso", true},
+		{"a console page with a query", "/console/acme/members?q=ann", true},
+		{"an allowed absolute URL, as before", "https://app.acme.test/callback", true},
+		{"no return_to, as before", "", true},
+		{"the console without its trailing slash", "/console/acme", false},
+		{"the console of another organization", "/console/other/", false},
+		{"an organization whose name starts the same", "/console/acme-evil/", false},
+		{"the sign-in page outside any organization", "/console/", false},
+		{"another path of Gatehouse", "/api/orgs/acme/", false},
+		{"a protocol-relative URL", "//evil.test/console/acme/", false},
+		{"a backslash a browser reads as a slash", `/\evil.test/console/acme/`, false},
+		{"a backslash inside the path", `/console/acme/..\..\api`, false},
+		{"a dot-dot segment", "/console/acme/../other/", false},
+		{"a dot segment", "/console/acme/./x", false},
+		{"an encoded dot-dot segment", "/console/acme/%2e%2e/other/", false},
+		{"an encoded slash", "/console/acme%2f..%2fother/", false},
+		{"a tab a browser would drop", "/\t/evil.test/console/acme/", false},
+		{"a fragment", "/console/acme/#x", false},
+		{"the console on another host", "https://evil.test/console/acme/", false},
+		{"the console on Gatehouse's host, absolute and not allowed", "https://gatehouse.test/console/acme/", false},
+		{"a relative path without a leading slash", "console/acme/", false},
+		{"a script URL", "javascript:alert(1)//console/acme/", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := directory.SignInReturnTo(tc.url, "acme", allowed); got != tc.want {
+				t.Errorf("SignInReturnTo(%q, acme) = %v, want %v", tc.url, got, tc.want)
+			}
+		})
+	}
+	if directory.ConsoleReturnTo("/console//", "") {
+		t.Error("an empty organization name allows /console//")
+	}
+}
+
 func TestCleanReason(t *testing.T) {
 	long := string(make([]byte, 600))
 	for in, want := range map[string]string{

@@ -152,13 +152,15 @@ type loginState struct {
 	Verifier string `json:"code_verifier"`
 }
 
-// AuthorizationURL starts a sign-in of organization orgID: it keeps a
+// AuthorizationURL starts a sign-in of organization org: it keeps a
 // login request going back to returnTo and returns the provider's
 // authorization endpoint carrying it. redirectURI is Gatehouse's callback,
-// as registered at the provider. A returnTo the connection does not allow
-// is a *SignInError of kind FailureReturnTo.
-func (rp *RelyingParty) AuthorizationURL(ctx context.Context, orgID string, conn directory.OIDCConnection, redirectURI, returnTo string) (string, error) {
-	if !directory.AllowedReturnTo(returnTo, conn.AllowedRedirects) {
+// as registered at the provider. A returnTo that is neither allowed by the
+// connection nor a page of the organization's console
+// (directory.SignInReturnTo) is a *SignInError of kind FailureReturnTo.
+func (rp *RelyingParty) AuthorizationURL(ctx context.Context, org directory.Organization, conn directory.OIDCConnection, redirectURI, returnTo string) (string, error) {
+	orgID := org.ID
+	if !directory.SignInReturnTo(returnTo, org.Name, conn.AllowedRedirects) {
 		return "", failed(FailureReturnTo, nil, "return_to %q is not an allowed redirect URL", returnTo)
 	}
 	p, err := rp.provider(ctx, conn.IssuerURL)

@@ -112,7 +112,8 @@
 // Login takes return_to only when it is empty or falls under one of the
 // connection's allowed redirect URLs: same scheme, host and port, and a
 // path equal to the allowed one or below it at a segment boundary; see
-// directory.AllowedReturnTo. The sign-in's return_to comes from the stored login
+// directory.AllowedReturnTo. A relative path under the organization's own
+// console (/console/<org>/…) is allowed too: see directory.SignInReturnTo. The sign-in's return_to comes from the stored login
 // request, never from the response or the relay state.
 //
 // # Single logout

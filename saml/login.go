@@ -13,7 +13,8 @@ import (
 // AuthnRequest (HTTP-Redirect binding). The request's id is its relay
 // state; the ACS finds the request by the response's InResponseTo, never
 // by a cookie or the relay state. return_to must be empty (the sign-in
-// ends at Gatehouse) or allowed by the connection, see directory.AllowedReturnTo.
+// ends at Gatehouse), a page of the organization's console, or allowed by
+// the connection, see directory.SignInReturnTo.
 func (s *Service) Login(w http.ResponseWriter, r *http.Request, org directory.Organization) {
 	ctx := r.Context()
 	conn, err := s.connection(ctx, org)
@@ -26,7 +27,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, org directory.Or
 		return
 	}
 	returnTo := r.URL.Query().Get("return_to")
-	if !directory.AllowedReturnTo(returnTo, conn.AllowedRedirects) {
+	if !directory.SignInReturnTo(returnTo, org.Name, conn.AllowedRedirects) {
 		s.log.Info("SAML login refused: return_to not allowed", "org", org.Name, "return_to", returnTo)
 		http.Error(w, "return_to is not an allowed redirect URL of this organization", http.StatusBadRequest)
 		return

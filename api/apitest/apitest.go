@@ -24,11 +24,14 @@ import (
 
 // Stack is a running Gatehouse.
 type Stack struct {
-	URL    string // the server's base URL
-	Store  *directory.Store
-	Engine *authz.Engine
-	Org    directory.Organization // "acme"
-	Admin  string                 // an organization token of acme with the Admin role
+	URL string // the server's base URL
+	// Handler is the API the server runs, for tests that serve it
+	// together with another handler (the console).
+	Handler http.Handler
+	Store   *directory.Store
+	Engine  *authz.Engine
+	Org     directory.Organization // "acme"
+	Admin   string                 // an organization token of acme with the Admin role
 }
 
 // Start runs the stack on a fresh database of dialect until t ends. cfg's
@@ -56,9 +59,10 @@ func Start(t testing.TB, dialect directory.Dialect, cfg api.Config) *Stack {
 	done := make(chan struct{})
 	go func() { f.Run(runCtx); close(done) }()
 	cfg.Store, cfg.Engine, cfg.Logger = store, engine, log
-	srv := httptest.NewServer(api.New(cfg))
+	handler := api.New(cfg)
+	srv := httptest.NewServer(handler)
 	t.Cleanup(func() { srv.Close(); cancel(); <-done })
-	return &Stack{URL: srv.URL, Store: store, Engine: engine, Org: org, Admin: admin}
+	return &Stack{URL: srv.URL, Handler: handler, Store: store, Engine: engine, Org: org, Admin: admin}
 }
 
 // System returns a context acting as Gatehouse itself, for fixtures.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/authz"
+	"github.com/gatehouse/gatehouse/console"
 	"github.com/gatehouse/gatehouse/directory"
 	"github.com/gatehouse/gatehouse/migrations"
 )
@@ -116,7 +118,7 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 		log.Info("garbage collector tuned", slog.String("settings", gc))
 	}
 	log.Info("database ready", slog.String("dialect", string(store.Dialect())), slog.Any("migrations_applied", applied))
-	if err := bootstrap(ctx, g, store, f.initialOrg, f.addr); err != nil {
+	if err := bootstrap(ctx, g, store, f.initialOrg, f.addr, f.publicURL); err != nil {
 		return err
 	}
 
@@ -133,9 +135,13 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	handler := api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL,
+	apiHandler := api.New(api.Config{Store: store, Engine: engine, Logger: log, MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL,
 		MetadataPrivateNetworks: f.metadataPrivate, RateLimits: f.limits})
-	go handler.RefreshSAMLMetadata(ctx, f.metadataRefresh)
+	go apiHandler.RefreshSAMLMetadata(ctx, f.metadataRefresh)
+	handler := http.NewServeMux()
+	handler.Handle(console.Prefix, console.New(console.Config{API: apiHandler, Logger: log, PublicURL: f.publicURL,
+		SignInOptions: console.SignInOptionsOf(store)}))
+	handler.Handle("/", apiHandler)
 	srv := newHTTPServer(handler, f.timeouts, log)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -173,7 +179,7 @@ func newHTTPServer(handler http.Handler, t timeouts, log *slog.Logger) *http.Ser
 
 // bootstrap creates the initial organization on an empty directory and
 // prints its admin token on stdout, the one time it exists in clear.
-func bootstrap(ctx context.Context, g *globals, store *directory.Store, org, addr string) error {
+func bootstrap(ctx context.Context, g *globals, store *directory.Store, org, addr, publicURL string) error {
 	if org == "" {
 		return nil
 	}
@@ -181,16 +187,35 @@ func bootstrap(ctx context.Context, g *globals, store *directory.Store, org, add
 	if err != nil || secret == "" {
 		return err
 	}
+	base := baseURL(addr, publicURL)
 	fmt.Fprintf(g.stdout, `
 Gatehouse created organization %q and an admin token for it.
 The token is shown only this once; keep it somewhere safe:
 
     %s
 
-Send it as "Authorization: Bearer <token>" to the API at http://%s/api/orgs/%s/
+Open %s/console/?org=%s and paste this token to set up single sign-on and SCIM in the browser,
+or send it as "Authorization: Bearer <token>" to the API at %s/api/orgs/%s/
 
-`, o.Name, secret, addr, o.Name)
+`, o.Name, secret, base, o.Name, base, o.Name)
 	return nil
+}
+
+// baseURL is where a person on this machine reaches the server: the
+// public URL when set, else the listening address, with localhost for an
+// address that listens on every interface.
+func baseURL(addr, publicURL string) string {
+	if publicURL != "" {
+		return strings.TrimSuffix(publicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // tuneGC trades memory for latency when the operator has not chosen: a

@@ -1,0 +1,199 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/authz"
+)
+
+type teamsData struct {
+	Teams []team
+	Next  string
+}
+
+func teamsPage(s *session) view {
+	var d teamsData
+	var p teamList
+	q := url.Values{"limit": {"100"}}
+	if after := s.r.URL.Query().Get("after"); after != "" {
+		q.Set("after", after)
+	}
+	if err := s.get(s.path("teams")+"?"+q.Encode(), &p); err != nil {
+		s.fail(err)
+	}
+	d.Teams, d.Next = p.Teams, p.NextCursor
+	return view{Template: "teams", Title: "Teams", Nav: "teams", Data: d}
+}
+
+type teamData struct {
+	Team      team
+	Found     bool
+	Members   []teamMember
+	Roles     []role // assigned to the team
+	AllRoles  []role // to choose from
+	Grants    []grant
+	Types     []authz.EntityType
+	Levels    []authz.Level
+	TeamRoles []authz.TeamRole
+}
+
+// grantLevels are the levels a grant form offers: every level of any
+// entity type, weakest first; the API refuses one the type lacks (open
+// is for environments only) and says so.
+var grantLevels = []authz.Level{authz.LevelRead, authz.LevelOpen, authz.LevelWrite, authz.LevelAdmin}
+
+func teamPage(s *session) view {
+	name := s.r.PathValue("team")
+	d := teamData{Types: authz.GrantableEntityTypes, Levels: grantLevels, TeamRoles: []authz.TeamRole{authz.TeamMember, authz.TeamAdmin}}
+	if err := s.get(s.path("teams", name), &d.Team); err != nil {
+		s.fail(err)
+		return view{Template: "team", Title: "Team " + name, Nav: "teams", Data: d}
+	}
+	d.Found = true
+	var members struct {
+		Members []teamMember `json:"members"`
+	}
+	var roles struct {
+		Roles []role `json:"roles"`
+	}
+	var grants struct {
+		Grants []grant `json:"grants"`
+	}
+	for _, part := range []struct {
+		path, query string
+		out         any
+	}{{"members", "?limit=1000", &members}, {"roles", "", &roles}, {"grants", "", &grants}} {
+		if err := s.get(s.path("teams", d.Team.ID, part.path)+part.query, part.out); err != nil {
+			s.fail(err)
+		}
+	}
+	d.Members, d.Roles, d.Grants = members.Members, roles.Roles, grants.Grants
+	var all struct {
+		Roles []role `json:"roles"`
+	}
+	if s.get(s.path("roles"), &all) == nil {
+		d.AllRoles = all.Roles
+	}
+	return view{Template: "team", Title: "Team " + d.Team.Name, Nav: "teams", Data: d}
+}
+
+// teamPath is the console page of the team of the request's path.
+func teamPath(s *session) string { return "teams/" + url.PathEscape(s.r.PathValue("team")) }
+
+// field is a form field, trimmed.
+func field(s *session, name string) string { return strings.TrimSpace(s.r.PostFormValue(name)) }
+
+// need returns the named fields, or a 400 naming the first one missing.
+func need(s *session, names ...string) ([]string, error) {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if out[i] = field(s, n); out[i] == "" {
+			return nil, errorf(http.StatusBadRequest, "fill in %s", strings.ReplaceAll(n, "_", " "))
+		}
+	}
+	return out, nil
+}
+
+func createTeam(s *session) (outcome, error) {
+	v, err := need(s, "name")
+	if err != nil {
+		return outcome{}, err
+	}
+	var t team
+	if err := s.send(http.MethodPost, s.path("teams"), map[string]string{"name": v[0], "description": field(s, "description")}, &t); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: "teams/" + url.PathEscape(t.ID), flash: "Team " + t.Name + " created."}, nil
+}
+
+func deleteTeam(s *session) (outcome, error) {
+	if err := s.send(http.MethodDelete, s.path("teams", s.r.PathValue("team")), nil, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: "teams", flash: "Team deleted."}, nil
+}
+
+func addTeamMember(s *session) (outcome, error) {
+	v, err := need(s, "member", "role")
+	if err != nil {
+		return outcome{}, err
+	}
+	body := map[string]string{"role": v[1]}
+	if err := s.send(http.MethodPut, s.path("teams", s.r.PathValue("team"), "members", v[0]), body, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: teamPath(s), flash: v[0] + " is a " + v[1] + " of the team."}, nil
+}
+
+func removeTeamMember(s *session) (outcome, error) {
+	v, err := need(s, "member")
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.send(http.MethodDelete, s.path("teams", s.r.PathValue("team"), "members", v[0]), nil, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: teamPath(s), flash: "Member removed from the team."}, nil
+}
+
+func assignTeamRole(s *session) (outcome, error) {
+	v, err := need(s, "role")
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.send(http.MethodPut, s.path("teams", s.r.PathValue("team"), "roles", v[0]), nil, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: teamPath(s), flash: "Role assigned."}, nil
+}
+
+func unassignTeamRole(s *session) (outcome, error) {
+	v, err := need(s, "role")
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.send(http.MethodDelete, s.path("teams", s.r.PathValue("team"), "roles", v[0]), nil, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: teamPath(s), flash: "Role unassigned."}, nil
+}
+
+// grantPath is the API path of the team's grant on the entity the form
+// names; the entity id stays whole, slashes and all, as the API's
+// {id...} takes it.
+func grantPath(s *session, typ, id string) string {
+	return s.path("teams", s.r.PathValue("team"), "grants", typ) + "/" + escapeSegments(id)
+}
+
+// escapeSegments escapes each "/"-separated part of id.
+func escapeSegments(id string) string {
+	parts := strings.Split(id, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+func addTeamGrant(s *session) (outcome, error) {
+	v, err := need(s, "type", "id", "role")
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.send(http.MethodPut, grantPath(s, v[0], v[1]), map[string]string{"level": v[2]}, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: teamPath(s), flash: "The team has " + v[2] + " on " + v[0] + " " + v[1] + "."}, nil
+}
+
+func removeTeamGrant(s *session) (outcome, error) {
+	v, err := need(s, "type", "id")
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.send(http.MethodDelete, grantPath(s, v[0], v[1]), nil, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: teamPath(s), flash: "Grant on " + v[0] + " " + v[1] + " removed."}, nil
+}
