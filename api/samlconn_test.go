@@ -1,20 +1,11 @@
 package api_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/xml"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	crewjam "github.com/crewjam/saml"
 
 	"github.com/gatehouse/gatehouse/api"
 	"github.com/gatehouse/gatehouse/api/apitest"
@@ -23,31 +14,7 @@ import (
 )
 
 // testIdP returns the metadata XML of an identity provider with a fresh key.
-func testIdP(t *testing.T, entityID string) string {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test idp"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, _ := url.Parse(entityID)
-	sso, _ := url.Parse(entityID + "/sso")
-	idp := crewjam.IdentityProvider{Key: key, Certificate: cert, MetadataURL: *md, SSOURL: *sso}
-	raw, err := xml.Marshal(idp.Metadata())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
-}
+func testIdP(t *testing.T, entityID string) string { return apitest.IdPMetadata(t, entityID) }
 
 func TestSAMLConnectionLifecycle(t *testing.T) {
 	for _, d := range storetest.Dialects {

@@ -3,9 +3,6 @@ package api_test
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -13,7 +10,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -247,20 +243,7 @@ func (p *samlIdP) GetServiceProvider(_ *http.Request, id string) (*crewjam.Entit
 
 func newSAMLIdP(t *testing.T) *samlIdP {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "secret log idp"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := apitest.SelfSigned(t, "secret log idp")
 	p := &samlIdP{}
 	md, _ := url.Parse("https://idp.example.com/secretlog")
 	sso, _ := url.Parse("https://idp.example.com/secretlog/sso")

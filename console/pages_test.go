@@ -2,20 +2,12 @@ package console_test
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/xml"
-	"math/big"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	crewjam "github.com/crewjam/saml"
 
 	"github.com/gatehouse/gatehouse/api/apitest"
 	"github.com/gatehouse/gatehouse/authz"
@@ -106,31 +98,7 @@ func mustPrincipal(t *testing.T, e *env, secret string) authz.Principal {
 }
 
 // idpMetadata returns the metadata of an identity provider with a fresh key.
-func idpMetadata(t *testing.T, entityID string) string {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test idp"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, _ := url.Parse(entityID)
-	sso, _ := url.Parse(entityID + "/sso")
-	idp := crewjam.IdentityProvider{Key: key, Certificate: cert, MetadataURL: *md, SSOURL: *sso}
-	raw, err := xml.Marshal(idp.Metadata())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
-}
+func idpMetadata(t *testing.T, entityID string) string { return apitest.IdPMetadata(t, entityID) }
 
 // multipartForm encodes fields and one file as the SAML form sends them.
 func multipartForm(t *testing.T, fields map[string]string, file string) (string, *bytes.Buffer) {

@@ -1,14 +1,9 @@
 package console_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/xml"
 	"html"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,10 +11,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	crewjam "github.com/crewjam/saml"
 	"github.com/crewjam/saml/logger"
+	"github.com/gatehouse/gatehouse/api/apitest"
 	dsig "github.com/russellhaering/goxmldsig"
 )
 
@@ -58,20 +53,7 @@ func (p *testIdP) metadata(t *testing.T) string {
 }
 
 func startIdP(t *testing.T) *testIdP {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "console test idp"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := apitest.SelfSigned(t, "console test idp")
 	p := &testIdP{srv: httptest.NewServer(nil)}
 	t.Cleanup(p.srv.Close)
 	md, _ := url.Parse(p.srv.URL + "/metadata")

@@ -2,12 +2,9 @@ package directory_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,8 +35,8 @@ func TestAReplicaWhoseListenConnectionIsKilledCatchesUpWhenItReconnects(t *testi
 	// Replica B reaches the server through a gate the test can shut, to
 	// hold its reconnect back until the write has committed, and names
 	// itself so that its session can be found.
-	gate := newGate(t, hostOf(t, dsn))
-	b := openStore(t, replicaURL(t, dsn, gate.addr(), "gatehouse-replica-b"))
+	gate := storetest.NewProxy(t, hostOf(t, dsn))
+	b := openStore(t, replicaURL(t, gate.Via(dsn), "gatehouse-replica-b"))
 	engineA, engineB := authz.NewEngine(), authz.NewEngine()
 	follow(t, a, engineA, 50*time.Millisecond)
 	follow(t, b, engineB, time.Hour)
@@ -50,10 +47,10 @@ func TestAReplicaWhoseListenConnectionIsKilledCatchesUpWhenItReconnects(t *testi
 	rev := createMember(t, a, org.ID, "alice")
 	waitForRevision(t, engineB, org.ID, rev, "after a notification")
 
-	gate.shut.Store(true)
+	gate.Refuse(true)
 	terminate(t, admin, pid)
 	rev = createMember(t, a, org.ID, "bob")
-	gate.shut.Store(false)
+	gate.Refuse(false)
 	waitForRevision(t, engineB, org.ID, rev, "after its LISTEN connection was killed")
 	if got := engineA.Revisions()[org.ID]; got < int64(rev) {
 		t.Errorf("replica A is at revision %d; want %d", got, rev)
@@ -73,12 +70,12 @@ func TestAReplicaThatCannotListenStillPolls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate := newGate(t, hostOf(t, dsn))
-	b := openStore(t, replicaURL(t, dsn, gate.addr(), "gatehouse-replica-b"))
+	gate := storetest.NewProxy(t, hostOf(t, dsn))
+	b := openStore(t, replicaURL(t, gate.Via(dsn), "gatehouse-replica-b"))
 	engineB := authz.NewEngine()
 	// The pool's connection, opened by directory.Open, stays up; only the
 	// listener's, opened by Run, is refused.
-	gate.shut.Store(true)
+	gate.Refuse(true)
 	follow(t, b, engineB, 50*time.Millisecond)
 	rev := createMember(t, a, org.ID, "alice")
 	waitForRevision(t, engineB, org.ID, rev, "while it could not listen")
@@ -182,63 +179,15 @@ func hostOf(t *testing.T, dsn string) string {
 	return u.Host
 }
 
-// replicaURL is dsn reached at addr under the application name app.
-func replicaURL(t *testing.T, dsn, addr, app string) string {
+// replicaURL is dsn under the application name app.
+func replicaURL(t *testing.T, dsn, app string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = addr
 	q := u.Query()
 	q.Set("application_name", app)
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-// gate forwards TCP connections to a server; while shut it refuses new
-// ones and leaves those open alone.
-type gate struct {
-	ln     net.Listener
-	target string
-	shut   atomic.Bool
-}
-
-func newGate(t *testing.T, target string) *gate {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gate{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close() })
-	go g.serve()
-	return g
-}
-
-func (g *gate) addr() string { return g.ln.Addr().String() }
-
-func (g *gate) serve() {
-	for {
-		c, err := g.ln.Accept()
-		if err != nil {
-			return
-		}
-		if g.shut.Load() {
-			c.Close()
-			continue
-		}
-		go g.forward(c)
-	}
-}
-
-func (g *gate) forward(c net.Conn) {
-	defer c.Close()
-	s, err := net.Dial("tcp", g.target)
-	if err != nil {
-		return
-	}
-	defer s.Close()
-	go func() { io.Copy(s, c); s.Close() }()
-	io.Copy(c, s)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -15,6 +16,7 @@ import (
 // and starts again: while stopped, connects are refused and every
 // connection that was open has been reset. Tests use it rather than
 // stopping the server itself, which the tests of other packages share.
+// Refuse is the milder fault: new connections fail, open ones go on.
 type Proxy struct {
 	t      testing.TB
 	target string // host:port of the server
@@ -24,6 +26,8 @@ type Proxy struct {
 	ln    net.Listener // nil while stopped
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup // the accept loop and the copying goroutines
+
+	refusing atomic.Bool // new connections are reset at once (Refuse)
 }
 
 // NewProxy starts a proxy to target (host:port) on a free port of
@@ -68,6 +72,11 @@ func (p *Proxy) Stop() {
 	p.wg.Wait()
 }
 
+// Refuse makes the proxy reset every new connection while on is set,
+// leaving those already open alone: a store keeps its pooled connections
+// while a new one (a listener's reconnect, say) cannot get through.
+func (p *Proxy) Refuse(on bool) { p.refusing.Store(on) }
+
 // Start listens again on the same address after Stop.
 func (p *Proxy) Start() {
 	p.t.Helper()
@@ -100,6 +109,10 @@ func (p *Proxy) serve(ln net.Listener) {
 			c, err := ln.Accept()
 			if err != nil {
 				return // closed by Stop
+			}
+			if p.refusing.Load() {
+				reset(c)
+				continue
 			}
 			p.forward(ln, c)
 		}
