@@ -27,7 +27,7 @@ func TestMakeFuzzRunsEveryFuzzTarget(t *testing.T) {
 	}
 	for _, target := range inCode {
 		if !slices.Contains(inMake, target) {
-			t.Errorf("%s in %s is not run by `make fuzz`; add to the Makefile's fuzz target:\n\t$(GO) test -run '^$$' -fuzz '^%s$$' -fuzztime $(FUZZTIME) %s",
+			t.Errorf("%s in %s is not run by `make fuzz`; add to the Makefile's fuzz target:\n\t$(GO) test -run '^$$' -fuzz '^%s$$' -fuzztime $(or $(FUZZTIME),10000x) %s",
 				target.name, target.dir, target.name, target.dir)
 		}
 	}
