@@ -163,9 +163,11 @@
 //   - /sso/{org}/…: per client address.
 //
 // The management and check APIs are not limited: they need a token, and
-// checks are the hot path. The client address is the connection's peer,
-// as sourceIP has it (no X-Forwarded-For: there is no trusted-proxy
-// setting), so behind a proxy all its clients share one bucket; an IPv6
+// checks are the hot path. The client address is the request's
+// RemoteAddr, as sourceIP has it: the connection's peer, or, when
+// cmd/gatehouse wraps the server in TrustProxies (--trusted-proxies), the
+// address the trusted load balancers name in X-Forwarded-For (proxy.go).
+// Without that setting all clients of a proxy share one bucket. An IPv6
 // client is keyed by its /64, which one host often holds whole.
 //
 // A refused request gets 429 and Retry-After in whole seconds, in its

@@ -144,8 +144,10 @@ func safeRequestID(id string) bool {
 	return true
 }
 
-// sourceIP is the address of the peer that sent the request. Gatehouse does
-// not trust X-Forwarded-For: a client could claim any address in it.
+// sourceIP is the address of the client that sent the request: the TCP
+// peer, or the client a trusted proxy named (TrustProxies rewrites
+// RemoteAddr before the request gets here). X-Forwarded-For is never read
+// here: any client can write it.
 func sourceIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

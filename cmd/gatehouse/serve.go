@@ -34,6 +34,7 @@ type serveFlags struct {
 	metadataPrivate bool
 	limits          api.RateLimits
 	timeouts        timeouts
+	trustedProxies  []string
 }
 
 // timeouts are the http.Server's: they bound how long a slow or idle
@@ -60,6 +61,7 @@ func newServeCommand(g *globals) *cobra.Command {
 	fl.DurationVar(&f.metadataRefresh, "saml-metadata-refresh", time.Hour, "how often identity provider metadata given by URL is fetched again")
 	fl.BoolVar(&f.metadataPrivate, "saml-metadata-private-networks", false, "let identity provider metadata URLs reach loopback, private and link-local addresses, for identity providers inside your own network")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 500*time.Millisecond, "how often a replica polls the directory for changes (PostgreSQL notifications wake it sooner)")
+	fl.StringSliceVar(&f.trustedProxies, "trusted-proxies", nil, "addresses or networks (10.0.0.0/8) of the load balancers in front of Gatehouse, comma-separated; from them X-Forwarded-For names the client for rate limits and the audit log; empty: the TCP peer is the client")
 	timeoutFlags(fl, &f.timeouts)
 	rateLimitFlags(fl, &f.limits)
 	return cmd
@@ -93,6 +95,10 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	log, err := g.logger()
 	if err != nil {
 		return err
+	}
+	proxies, err := api.ParseTrustedProxies(f.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	store, err := g.openStore(ctx, false)
 	if err != nil {
@@ -142,7 +148,7 @@ func serve(ctx context.Context, g *globals, f serveFlags) error {
 	handler.Handle(console.Prefix, console.New(console.Config{API: apiHandler, Logger: log, PublicURL: f.publicURL,
 		SignInOptions: console.SignInOptionsOf(store)}))
 	handler.Handle("/", apiHandler)
-	srv := newHTTPServer(handler, f.timeouts, log)
+	srv := newHTTPServer(api.TrustProxies(proxies, handler), f.timeouts, log)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()))
