@@ -37,6 +37,14 @@ const maxBatch = 32
 // stops answering fails the queued writes instead of holding them forever.
 const batchTimeout = 30 * time.Second
 
+// batchTimeout is batchTimeout, or a test's shorter bound.
+func (s *Store) batchTimeout() time.Duration {
+	if s.testBatchTimeout > 0 {
+		return s.testBatchTimeout
+	}
+	return batchTimeout
+}
+
 // queued is one write waiting for its organization's writer.
 type queued struct {
 	ctx  context.Context
@@ -106,9 +114,15 @@ func (s *Store) drain(orgID string, oq *orgQueue) {
 // commitBatch runs the writes of batch in one transaction and sets each
 // one's revision or error.
 func (s *Store) commitBatch(orgID string, batch []*queued) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), batchTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), s.batchTimeout())
 	defer cancel()
 	fail := func(err error) {
+		if ctx.Err() != nil {
+			// The database took longer than batchTimeout (a lock held
+			// elsewhere, an overloaded or unreachable server): nothing was
+			// committed, and the client should try again.
+			err = &Error{Code: Unavailable, Msg: "the database did not answer in time; try again shortly", Err: err}
+		}
 		for _, q := range batch {
 			if q.err == nil {
 				q.rev, q.err = 0, err
@@ -127,13 +141,25 @@ func (s *Store) commitBatch(orgID string, batch []*queued) {
 		return
 	}
 	rev, defaultRole := base.rev, base.defaultRole // for the next write that changes something
+	cancels := make([]context.CancelFunc, 0, len(batch))
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
 	var wrote []*tx
 	for i, q := range batch {
 		if err := q.ctx.Err(); err != nil {
 			q.err = internal(err, "write")
 			continue
 		}
-		t := &tx{store: s, tx: sqlTx, orgID: orgID, rev: rev, defaultRole: defaultRole, now: s.clock(), ctx: q.ctx}
+		// The write's own statements run under its request's context
+		// (its actor and request id, its cancellation) and the batch's
+		// deadline.
+		deadline, _ := ctx.Deadline()
+		qctx, qcancel := context.WithDeadline(q.ctx, deadline)
+		cancels = append(cancels, qcancel)
+		t := &tx{store: s, tx: sqlTx, orgID: orgID, rev: rev, defaultRole: defaultRole, now: s.clock(), ctx: qctx}
 		alone := len(batch) == 1
 		if !alone {
 			if _, err := s.execIn(ctx, sqlTx, fmt.Sprintf("SAVEPOINT w%d", i)); err != nil {
@@ -142,6 +168,10 @@ func (s *Store) commitBatch(orgID string, batch []*queued) {
 			}
 		}
 		if err := q.fn(t); err != nil {
+			if ctx.Err() != nil {
+				fail(err) // out of time: the transaction cannot go on
+				return
+			}
 			q.err = err
 			if alone {
 				return

@@ -169,7 +169,7 @@ func (f *Follower) update(ctx context.Context, orgID string, cur *authz.Snapshot
 // listen wakes the follower on every PostgreSQL change notification and
 // after every reconnect. It returns a function that stops listening.
 func (f *Follower) listen() func() {
-	l := pq.NewListener(f.store.dsn, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
+	l := pq.NewDialListener(newPGDialer(), f.store.dsn, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventReconnected:
 			// Notifications were lost while away. The change log alone

@@ -172,3 +172,47 @@ func TestABatchCutByAnOutageFailsEveryWriteAndTheQueueGoesOn(t *testing.T) {
 		t.Errorf("revision after the outage %d, want %d: the failed batch must take none", after.rev, first.rev+1)
 	}
 }
+
+// TestAWriteThatOutlastsTheBatchTimeoutIsUnavailable holds, from another
+// session, first the organization's row and then a row a write's own
+// statement needs, past the batch's time bound: either way the write fails
+// as Unavailable (503, retry), nothing of it is stored, and the next write
+// goes through.
+func TestAWriteThatOutlastsTheBatchTimeoutIsUnavailable(t *testing.T) {
+	o := newOutageStore(t)
+	o.SetBatchTimeout(300 * time.Millisecond)
+	ctx := context.Background()
+	for _, c := range []struct{ name, hold string }{
+		{"waiting for the organization's row", `SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE`},
+		{"waiting inside the write's own statement", `INSERT INTO members (org_id, id, user_name, user_name_key, active, role, scim, version, created_at, updated_at)
+			VALUES ($1, 'blocker', 'late', 'late', true, 'member', '{}', 1, now(), now())`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			holder, err := o.direct.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.Rollback()
+			if _, err := holder.Exec(c.hold, o.org.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, rev, err := o.CreateMember(system(), o.org.ID, directory.Member{UserName: "late", Active: true})
+			if code := directory.ErrorCode(err); code != directory.Unavailable || rev != 0 {
+				t.Fatalf("a write held past the batch timeout: revision %d, error %v (code %q), want code %s", rev, err, code, directory.Unavailable)
+			}
+			if err := holder.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			if n := o.members(t, "late"); n != 0 {
+				t.Errorf("%d members \"late\" stored by the failed write", n)
+			}
+			m, _, err := o.CreateMember(system(), o.org.ID, directory.Member{UserName: "late", Active: true})
+			if err != nil {
+				t.Fatalf("the same write once the lock is gone: %v", err)
+			}
+			if _, err := o.DeleteMember(system(), o.org.ID, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

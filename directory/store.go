@@ -3,11 +3,13 @@ package directory
 import (
 	"context"
 	"crypto/cipher"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,8 +44,10 @@ type Store struct {
 	// afterSignInRead, set by tests, runs between a sign-in's read and
 	// its write.
 	afterSignInRead func()
-	nstmts          atomic.Int32
-	now             func() time.Time
+	// testBatchTimeout, set by tests, replaces batchTimeout.
+	testBatchTimeout time.Duration
+	nstmts           atomic.Int32
+	now              func() time.Time
 }
 
 // Open connects to the database named by dsn. A postgres:// or postgresql://
@@ -59,7 +63,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		d = Postgres
-		db, err = sqlx.Open("postgres", withBinaryParameters(dsn))
+		db, err = openPostgres(dsn)
 		if err == nil {
 			db.SetMaxOpenConns(32)
 			db.SetMaxIdleConns(16)
@@ -70,13 +74,32 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db, err = openSQLite(dsn)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s database: %w", d, err)
+		return nil, fmt.Errorf("open %s database: %s", d, redactPasswords(err.Error()))
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d, err)
 	}
 	return &Store{db: db, dialect: d, dsn: dsn, now: defaultNow}, nil
+}
+
+// openPostgres opens a pool whose connections are dialled by pgDialer.
+func openPostgres(dsn string) (*sqlx.DB, error) {
+	c, err := pq.NewConnector(withBinaryParameters(dsn))
+	if err != nil {
+		return nil, err
+	}
+	c.Dialer(newPGDialer())
+	return sqlx.NewDb(sql.OpenDB(c), "postgres"), nil
+}
+
+// userInfo is the user and password part of a URL.
+var userInfo = regexp.MustCompile(`://[^/@\s]*@`)
+
+// redactPasswords replaces the user and password of any URL in msg, as a
+// parse error of a database URL quotes the whole URL.
+func redactPasswords(msg string) string {
+	return userInfo.ReplaceAllString(msg, "://REDACTED@")
 }
 
 // withBinaryParameters asks lib/pq to send a statement and its arguments in
@@ -87,7 +110,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 func withBinaryParameters(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return dsn // sqlx.Open reports the malformed URL
+		return dsn // pq.NewConnector reports the malformed URL
 	}
 	q := u.Query()
 	if q.Get("binary_parameters") == "" {
