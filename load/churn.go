@@ -24,9 +24,13 @@ type churnSetup struct {
 // changes and deactivations under load, member changes on the large group
 // alone, and the group listings Entra issues.
 func (s *session) scimChurn(ctx context.Context) error {
-	d, err := dialectNamed(s.o.Dialects[0])
+	first, err := dialectNamed(s.o.Dialects[0])
 	if err != nil {
 		return err
+	}
+	d, ok := first.(groupDialect)
+	if !ok {
+		return errNoGroups(first)
 	}
 	cs, err := s.churnSetup(ctx, d)
 	if err != nil {
@@ -38,7 +42,7 @@ func (s *session) scimChurn(ctx context.Context) error {
 	return nil
 }
 
-func (s *session) churnSetup(ctx context.Context, d dialect) (churnSetup, error) {
+func (s *session) churnSetup(ctx context.Context, d groupDialect) (churnSetup, error) {
 	z := s.o.Sizes
 	ph := s.begin("scim-churn", "setup", s.o.Concurrency, true)
 	defer s.end(ph)
@@ -76,7 +80,7 @@ func (s *session) churnSetup(ctx context.Context, d dialect) (churnSetup, error)
 
 // fillGroups creates empty groups until the organization holds
 // listedGroups.
-func (s *session) fillGroups(ctx context.Context, ph *phase, d dialect) {
+func (s *session) fillGroups(ctx context.Context, ph *phase, d groupDialect) {
 	count := ph.kind("GET /Groups?count=0", 1)
 	body, ok := s.scim(ctx, count, d, http.MethodGet, "/Groups?count=0", nil, http.StatusOK)
 	n := totalResults(body)
@@ -145,7 +149,7 @@ func share(us []user, w, n int) []user {
 // churnMixed times a steady mix on all workers: 40% member changes on
 // the large group, 45% on small groups (adds and removes alike), 15%
 // deactivations and reactivations.
-func (s *session) churnMixed(ctx context.Context, d dialect, cs churnSetup) {
+func (s *session) churnMixed(ctx context.Context, d groupDialect, cs churnSetup) {
 	c := s.o.Concurrency
 	ph := s.begin("scim-churn", "mixed", c, false)
 	defer s.end(ph)
@@ -196,7 +200,7 @@ func (s *session) churnMixed(ctx context.Context, d dialect, cs churnSetup) {
 }
 
 // toggle adds u to g, or removes u when member is set.
-func (s *session) toggle(ctx context.Context, d dialect, g group, u user, member bool, add, remove *kind) {
+func (s *session) toggle(ctx context.Context, d groupDialect, g group, u user, member bool, add, remove *kind) {
 	k, body := add, d.addMembers(g, []user{u})
 	if member {
 		k, body = remove, d.removeMembers(g, []user{u})
@@ -207,7 +211,7 @@ func (s *session) toggle(ctx context.Context, d dialect, g group, u user, member
 // churnLargeAlone times one member added to and removed from the large
 // group with nothing else running: the cost of one change, without
 // queueing behind others.
-func (s *session) churnLargeAlone(ctx context.Context, d dialect, cs churnSetup) {
+func (s *session) churnLargeAlone(ctx context.Context, d groupDialect, cs churnSetup) {
 	ph := s.begin("scim-churn", "large group alone", 1, false)
 	defer s.end(ph)
 	add, remove := ph.kind("PATCH large group: add 1 member", 1), ph.kind("PATCH large group: remove 1 member", 1)
@@ -225,7 +229,7 @@ func (s *session) churnLargeAlone(ctx context.Context, d dialect, cs churnSetup)
 // listGroups times, one at a time, the group reads Entra makes: a whole
 // page of 1,000 groups without members, the default page, and the lookup
 // of one group by name.
-func (s *session) listGroups(ctx context.Context, d dialect, cs churnSetup) {
+func (s *session) listGroups(ctx context.Context, d groupDialect, cs churnSetup) {
 	ph := s.begin("scim-churn", "group reads alone", 1, false)
 	defer s.end(ph)
 	full := ph.kind("GET /Groups?excludedAttributes=members&count=1000", 1)

@@ -15,29 +15,44 @@ type dialect interface {
 	// findUser is the existence query sent before a user is created.
 	findUser(userName string) string
 	newUser(u user) any
+	setActive(active bool) any
+}
+
+// A groupDialect is the dialect of a provider that also provisions groups
+// (all but Google); the scenarios that need groups ask for one.
+type groupDialect interface {
+	dialect
 	// findGroup is the lookup sent before a group is created.
 	findGroup(displayName string) string
 	newGroup(g group) any
 	addMembers(g group, members []user) any
 	removeMembers(g group, members []user) any
-	setActive(active bool) any
 	// groupPatched is the statuses the provider accepts for a group PATCH.
 	groupPatched() []int
 }
 
+// errNoGroups refuses a scenario that needs groups to speak as d.
+func errNoGroups(d dialect) error {
+	return fmt.Errorf("scim-churn churns groups as the first dialect, and %s provisions users only: name a dialect with groups first", d.name())
+}
+
 // Dialects are the identity providers the tool can speak as.
-var Dialects = []string{"entra", "okta", "onelogin", "jumpcloud"}
+var Dialects = []string{"entra", "entra-aadopt", "okta", "onelogin", "jumpcloud", "google"}
 
 func dialectNamed(name string) (dialect, error) {
 	switch strings.ToLower(name) {
 	case "entra":
 		return entra{}, nil
+	case "entra-aadopt":
+		return entraAADOpt{}, nil
 	case "okta":
 		return okta{}, nil
 	case "onelogin":
 		return onelogin{}, nil
 	case "jumpcloud":
 		return jumpcloud{}, nil
+	case "google":
+		return google{}, nil
 	}
 	return nil, fmt.Errorf("unknown dialect %q: use one of %v", name, Dialects)
 }
@@ -89,6 +104,16 @@ type operation struct {
 
 func patch(ops ...operation) patchOp {
 	return patchOp{Schemas: []string{schemaPatchOp}, Operations: ops}
+}
+
+// removeByFilter is one {"op":"remove","path":"members[value eq \"id\"]"}
+// a member, as Okta, OneLogin and Entra with aadOptscim062020 remove them.
+func removeByFilter(members []user) []operation {
+	ops := make([]operation, len(members))
+	for i, m := range members {
+		ops[i] = operation{Op: "remove", Path: fmt.Sprintf("members[value eq %q]", m.id)}
+	}
+	return ops
 }
 
 // entra speaks as Microsoft Entra ID without the aadOptscim062020 flag:
@@ -196,6 +221,29 @@ func (entra) setActive(active bool) any {
 // groupPatched: Entra expects 204 No Content.
 func (entra) groupPatched() []int { return []int{http.StatusNoContent} }
 
+// entraAADOpt speaks as Entra on a tenant URL that carries the
+// aadOptscim062020 flag (scim/testdata/entra/aadoptscim062020.json): the
+// same users, groups and headers, but PATCH operations in lower case,
+// JSON booleans, members added without "$ref" and removed by filter, one
+// operation per member. Entra also repeats ?aadOptscim062020 on every
+// request; the tool leaves it out, as Gatehouse ignores it.
+type entraAADOpt struct{ entra }
+
+func (entraAADOpt) name() string { return "entra-aadopt" }
+
+func (entraAADOpt) addMembers(_ group, members []user) any {
+	return patch(operation{Op: "add", Path: "members", Value: memberValues(members)})
+}
+
+// removeMembers names each member in a filter path: remove THIS member.
+func (entraAADOpt) removeMembers(_ group, members []user) any {
+	return patch(removeByFilter(members)...)
+}
+
+func (entraAADOpt) setActive(active bool) any {
+	return patch(operation{Op: "replace", Path: "active", Value: active})
+}
+
 // okta speaks as Okta's SCIM 2.0 client: its User-Agent, existence queries
 // with startIndex=1&count=100, creates with a password and groups: [], and
 // group push PATCHes that repeat the group's id and name beside every
@@ -286,11 +334,7 @@ func (o okta) addMembers(g group, members []user) any {
 
 // removeMembers removes by filter, one member per operation.
 func (o okta) removeMembers(g group, members []user) any {
-	ops := []operation{o.rename(g)}
-	for _, m := range members {
-		ops = append(ops, operation{Op: "remove", Path: fmt.Sprintf("members[value eq %q]", m.id)})
-	}
-	return patch(ops...)
+	return patch(append([]operation{o.rename(g)}, removeByFilter(members)...)...)
 }
 
 type activeValue struct {

@@ -1,16 +1,13 @@
 package load
 
-import (
-	"fmt"
-	"net/http"
-)
+import "net/http"
 
-// plainSCIM is what OneLogin and JumpCloud send alike: the standard
-// headers and lookups, groups created empty, members added as a value
-// list, activation replaced by path. Each embeds it and adds its own.
-type plainSCIM struct{}
+// plainUsers is the RFC's user side, which OneLogin, JumpCloud and Google
+// send alike: the standard headers and lookup, activation replaced by
+// path with a JSON boolean.
+type plainUsers struct{}
 
-func (plainSCIM) header(withBody bool) http.Header {
+func (plainUsers) header(withBody bool) http.Header {
 	h := http.Header{}
 	h.Set("Accept", "application/scim+json")
 	if withBody {
@@ -19,9 +16,18 @@ func (plainSCIM) header(withBody bool) http.Header {
 	return h
 }
 
-func (plainSCIM) findUser(userName string) string {
+func (plainUsers) findUser(userName string) string {
 	return "/Users?" + filterQuery("userName", userName)
 }
+
+func (plainUsers) setActive(active bool) any {
+	return patch(operation{Op: "replace", Path: "active", Value: active})
+}
+
+// plainSCIM is plainUsers with the groups OneLogin and JumpCloud send
+// alike: looked up by name, created empty, members added as a value list.
+// Each embeds it and adds its own.
+type plainSCIM struct{ plainUsers }
 
 func (plainSCIM) findGroup(displayName string) string {
 	return "/Groups?" + filterQuery("displayName", displayName)
@@ -33,10 +39,6 @@ func (plainSCIM) newGroup(g group) any {
 
 func (plainSCIM) addMembers(_ group, members []user) any {
 	return patch(operation{Op: "add", Path: "members", Value: memberValues(members)})
-}
-
-func (plainSCIM) setActive(active bool) any {
-	return patch(operation{Op: "replace", Path: "active", Value: active})
 }
 
 func (plainSCIM) groupPatched() []int { return []int{http.StatusOK, http.StatusNoContent} }
@@ -68,11 +70,7 @@ func (onelogin) newUser(u user) any {
 }
 
 func (onelogin) removeMembers(_ group, members []user) any {
-	ops := make([]operation, len(members))
-	for i, m := range members {
-		ops[i] = operation{Op: "remove", Path: fmt.Sprintf("members[value eq %q]", m.id)}
-	}
-	return patch(ops...)
+	return patch(removeByFilter(members)...)
 }
 
 // jumpcloud speaks as JumpCloud's SCIM integration: plain SCIM 2.0 users
@@ -82,7 +80,9 @@ type jumpcloud struct{ plainSCIM }
 
 func (jumpcloud) name() string { return "jumpcloud" }
 
-type jumpcloudUserBody struct {
+// coreUserBody is a user in the RFC's core schema alone, with an
+// externalId and active, as JumpCloud and Google create one.
+type coreUserBody struct {
 	Schemas     []string    `json:"schemas"`
 	UserName    string      `json:"userName"`
 	ExternalID  string      `json:"externalId"`
@@ -92,8 +92,10 @@ type jumpcloudUserBody struct {
 	Active      bool        `json:"active"`
 }
 
-func (jumpcloud) newUser(u user) any {
-	return jumpcloudUserBody{
+func (jumpcloud) newUser(u user) any { return coreUser(u) }
+
+func coreUser(u user) coreUserBody {
+	return coreUserBody{
 		Schemas:     []string{schemaUser},
 		UserName:    u.userName,
 		ExternalID:  u.externalID,
@@ -126,3 +128,13 @@ type plainGroupBody struct {
 	DisplayName string      `json:"displayName"`
 	Members     []memberRef `json:"members"`
 }
+
+// google speaks as Google Workspace's automatic provisioning to a custom
+// app (scim/testdata/google/default.json): users only, in the RFC's
+// form, the same users JumpCloud sends. It is no groupDialect: no group
+// is ever created or patched.
+type google struct{ plainUsers }
+
+func (google) name() string { return "google" }
+
+func (google) newUser(u user) any { return coreUser(u) }

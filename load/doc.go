@@ -2,13 +2,19 @@
 // running Gatehouse server, over HTTP as any client would, it drives
 // named scenarios and reports what the server sustained.
 //
-//   - scim-sync: an identity provider's initial sync, as Entra or Okta
-//     sends it (dialect.go): for each user an existence query and a
-//     create, for each group a lookup and a create with no members, then
-//     the memberships as member-add PATCHes in batches.
+//   - scim-sync: an identity provider's initial sync, as Entra (with or
+//     without the aadOptscim062020 flag), Okta, OneLogin, JumpCloud or
+//     Google sends it (dialect.go, dialect_more.go): for each user an
+//     existence query and a create, for each group a lookup and a create
+//     with no members, then the memberships as member-add PATCHes in
+//     batches. Google provisions users only: its sync is the users alone,
+//     and its phase reports no group requests at all.
 //   - scim-churn: steady member adds and removes on one large group and on
 //     small groups, with deactivations and reactivations, then the group
-//     listings Entra issues, each timed alone.
+//     listings Entra issues, each timed alone. It speaks the first dialect
+//     named, which must provision groups: a run whose first dialect is
+//     Google is refused before anything starts, rather than churned as
+//     another provider or with its groups left out.
 //   - check: single and batch authorization checks over teams and grants
 //     it creates through the management API, with a mix of allowed and
 //     denied answers and of hot and cold principals and entities.

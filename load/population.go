@@ -153,7 +153,7 @@ func (s *session) createUsers(ctx context.Context, ph *phase, d dialect, us []us
 
 // createGroups creates groups as dialect d sends them: a lookup, then a
 // create with no members.
-func (s *session) createGroups(ctx context.Context, ph *phase, d dialect, gs []group) []group {
+func (s *session) createGroups(ctx context.Context, ph *phase, d groupDialect, gs []group) []group {
 	find := ph.kind("GET "+pathShape(d.findGroup("x")), 1)
 	create := ph.kind("POST /Groups", 1)
 	forEach(ctx, len(gs), s.o.Concurrency, func(ctx context.Context, i int) {

@@ -69,9 +69,13 @@ func (o Options) Validate() error {
 			return fmt.Errorf("unknown scenario %q: use %v", s, Scenarios)
 		}
 	}
-	for _, d := range o.Dialects {
-		if _, err := dialectNamed(d); err != nil {
+	for i, name := range o.Dialects {
+		d, err := dialectNamed(name)
+		if err != nil {
 			return err
+		}
+		if _, ok := d.(groupDialect); i == 0 && !ok && slices.Contains(o.Scenarios, "scim-churn") {
+			return errNoGroups(d)
 		}
 	}
 	for _, d := range o.Start {

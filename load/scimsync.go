@@ -12,7 +12,9 @@ import (
 // groups: every user is looked up and created, then every group, then the
 // memberships are added group by group in PATCH batches. A group's batches
 // go one after another, as a provider works through a group; different
-// groups go in parallel, the largest first.
+// groups go in parallel, the largest first. A provider that provisions
+// users only (Google) syncs its users and stops there: its phase holds
+// no group requests, rather than empty ones.
 func (s *session) scimSync(ctx context.Context) error {
 	for _, name := range s.o.Dialects {
 		d, err := dialectNamed(name)
@@ -37,11 +39,16 @@ func (s *session) syncAs(ctx context.Context, d dialect) {
 		us[i] = s.pop.newUser(d.name(), i)
 	}
 	us = s.createUsers(ctx, ph, d, us)
+	gd, ok := d.(groupDialect)
+	if !ok {
+		s.pop.add(us, nil)
+		return
+	}
 	gs := make([]group, z.Groups)
 	for i := range gs {
 		gs[i] = s.pop.newGroup(d.name(), i)
 	}
-	gs = s.createGroups(ctx, ph, d, gs)
+	gs = s.createGroups(ctx, ph, gd, gs)
 	s.pop.add(us, gs)
 
 	created := slices.DeleteFunc(slices.Clone(us), func(u user) bool { return u.id == "" })
@@ -63,7 +70,7 @@ func (s *session) syncAs(ctx context.Context, d dialect) {
 	forEach(ctx, len(jobs), s.o.Concurrency, func(ctx context.Context, i int) {
 		j := jobs[i]
 		for _, b := range batches(j.members, z.MemberBatch) {
-			s.scim(ctx, add, d, http.MethodPatch, "/Groups/"+j.g.id, d.addMembers(j.g, b), d.groupPatched()...)
+			s.scim(ctx, add, d, http.MethodPatch, "/Groups/"+j.g.id, gd.addMembers(j.g, b), gd.groupPatched()...)
 		}
 	})
 }

@@ -41,7 +41,7 @@ func newLoadCommand(g *globals) *cobra.Command {
 	fl.StringVar(&o.PostgresURL, "load-database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"PostgreSQL server on which --start postgres creates, and afterwards drops, a throwaway database")
 	fl.StringSliceVar(&o.Scenarios, "scenario", load.Scenarios, "scenarios to run, in order: scim-sync, scim-churn, check, saml-acs, exchange")
-	fl.StringSliceVar(&o.Dialects, "dialect", []string{"entra"}, "identity providers scim-sync speaks as, one sync each: entra, okta, onelogin, jumpcloud (scim-churn speaks the first)")
+	fl.StringSliceVar(&o.Dialects, "dialect", []string{"entra"}, "identity providers scim-sync speaks as, one sync each: "+strings.Join(load.Dialects, ", ")+" (scim-churn speaks the first, which must provision groups: google provisions users only)")
 	fl.IntVar(&o.Concurrency, "concurrency", 8, "concurrent clients")
 	fl.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each timed phase")
 	fl.IntVar(&o.Count, "count", 0, "end each timed phase after this many requests, if sooner than --duration")
