@@ -17,6 +17,12 @@
 // token could with curl. The API's request goes through the API's whole
 // stack (logging, metrics, audit), with the browser's address and host,
 // so audit events and the URLs the API hands out are what they would be.
+// A refusal of one part of a page that is not the page's subject (a
+// team's tokens, to someone who may read the team) is shown in that
+// part's place, and the rest of the page stays. The personal tokens page
+// (me/tokens) likewise decides nothing: when the API refuses it and /me
+// names no member for the credential, the page explains that personal
+// tokens belong to members instead of showing a bare 403.
 //
 // # Signing in
 //
@@ -53,8 +59,11 @@
 //
 // After a change the console redirects (303) to the page with the flash
 // message in ?ok=; a failed change renders the page again with the error.
-// A new token's secret is rendered once, in the answer to the POST that
-// created it, and never put in a URL.
+// A new token's secret (organization, SCIM, team or personal) is rendered
+// once, in the answer to the POST that created it, and never put in a URL.
+// Forms that remove something hard to restore (a team, a member, a
+// token, a connection) carry data-confirm, and the console's script asks
+// before they post.
 //
 // # Output
 //

@@ -1,9 +1,12 @@
 package console
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/authz"
 )
 
 // MaxFilterScan bounds how many members the members page reads to filter
@@ -123,13 +126,108 @@ func (d *membersData) withTeams(s *session) error {
 // Without role:read the ids are shown as they are.
 func roleNames(s *session) map[string]string {
 	names := map[string]string{}
+	for _, r := range rolesOf(s) {
+		names[r.ID] = r.Name
+	}
+	return names
+}
+
+// rolesOf is the organization's roles, built-in and custom, for the forms
+// that choose one; nil without role:read, and the forms take a typed id
+// instead.
+func rolesOf(s *session) []role {
 	var rl struct {
 		Roles []role `json:"roles"`
 	}
-	if s.get(s.path("roles"), &rl) == nil {
-		for _, r := range rl.Roles {
-			names[r.ID] = r.Name
+	if s.get(s.path("roles"), &rl) != nil {
+		return nil
+	}
+	return rl.Roles
+}
+
+type memberData struct {
+	Member member
+	Found  bool
+	Grants []grant
+	Roles  []role // to choose from; empty without role:read
+	Types  []authz.EntityType
+	Levels []authz.Level
+}
+
+// RoleName is the member's role by name, or its id when the roles could
+// not be read.
+func (d memberData) RoleName() string {
+	for _, r := range d.Roles {
+		if r.ID == d.Member.Role {
+			return r.Name
 		}
 	}
-	return names
+	return d.Member.Role
+}
+
+func memberPage(s *session) view {
+	ref := s.r.PathValue("member")
+	d := memberData{Types: authz.GrantableEntityTypes, Levels: grantLevels}
+	if err := s.get(s.path("members", ref), &d.Member); err != nil {
+		s.fail(err)
+		return view{Template: "member", Title: "Member " + ref, Nav: "members", Data: d}
+	}
+	d.Found = true
+	var gl struct {
+		Grants []grant `json:"grants"`
+	}
+	if err := s.get(s.path("members", d.Member.ID, "grants"), &gl); err != nil {
+		s.fail(err)
+	}
+	d.Grants, d.Roles = gl.Grants, rolesOf(s)
+	return view{Template: "member", Title: "Member " + d.Member.UserName, Nav: "members", Data: d}
+}
+
+// memberPath is the console page of the member of the request's path.
+func memberPath(s *session) string { return "members/" + url.PathEscape(s.r.PathValue("member")) }
+
+// memberAPI is the API path of the member of the request's path.
+func memberAPI(s *session) string { return s.path("members", s.r.PathValue("member")) }
+
+func changeMemberRole(s *session) (outcome, error) {
+	v, err := need(s, "role")
+	if err != nil {
+		return outcome{}, err
+	}
+	var m member
+	if err := s.send(http.MethodPatch, memberAPI(s), map[string]string{"role": v[0]}, &m); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: memberPath(s), flash: "Role of " + m.UserName + " changed."}, nil
+}
+
+func addMemberGrant(s *session) (outcome, error) {
+	v, err := need(s, "type", "id", "level")
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.send(http.MethodPut, grantPath(memberAPI(s), v[0], v[1]), map[string]string{"level": v[2]}, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: memberPath(s), flash: "The member has " + v[2] + " on " + v[0] + " " + v[1] + "."}, nil
+}
+
+func removeMemberGrant(s *session) (outcome, error) {
+	v, err := need(s, "type", "id")
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.send(http.MethodDelete, grantPath(memberAPI(s), v[0], v[1]), nil, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: memberPath(s), flash: "Grant on " + v[0] + " " + v[1] + " removed."}, nil
+}
+
+// removeMember removes the member from the organization; the API takes
+// their memberships, grants and personal tokens with them.
+func removeMember(s *session) (outcome, error) {
+	if err := s.send(http.MethodDelete, memberAPI(s), nil, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: "members", flash: "Member removed from the organization."}, nil
 }

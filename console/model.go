@@ -34,18 +34,24 @@ type settings struct {
 type member struct {
 	ID          string  `json:"id"`
 	UserName    string  `json:"user_name"`
+	ExternalID  string  `json:"external_id"` // the identity provider's id, set by SCIM
 	DisplayName string  `json:"display_name"`
+	GivenName   string  `json:"given_name"`
+	FamilyName  string  `json:"family_name"`
 	Emails      []email `json:"emails"`
 	Active      bool    `json:"active"`
 	Role        string  `json:"role"`
 	Teams       []struct {
+		ID   string `json:"id"`
 		Name string `json:"name"`
 		Role string `json:"role"`
 	} `json:"teams"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type email struct {
 	Value   string `json:"value"`
+	Type    string `json:"type"`
 	Primary bool   `json:"primary"`
 }
 

@@ -18,6 +18,7 @@ func (c *Console) pages() []pageRoute {
 	return []pageRoute{
 		{"{$}", overviewPage},
 		{"members", membersPage},
+		{"members/{member}", memberPage},
 		{"teams", teamsPage},
 		{"teams/{team}", teamPage},
 		{"roles", rolesPage},
@@ -26,6 +27,7 @@ func (c *Console) pages() []pageRoute {
 		{"scim", scimPage},
 		{"oidc", oidcPage},
 		{"tokens", tokensPage},
+		{"me/tokens", myTokensPage},
 		{"audit", auditPage},
 		{"settings", settingsPage},
 		{"check", checkPage},
@@ -34,6 +36,10 @@ func (c *Console) pages() []pageRoute {
 
 func (c *Console) actions() []actionRoute {
 	return []actionRoute{
+		{"members/{member}/role", changeMemberRole, memberPage},
+		{"members/{member}/grants", addMemberGrant, memberPage},
+		{"members/{member}/grants/remove", removeMemberGrant, memberPage},
+		{"members/{member}/delete", removeMember, memberPage},
 		{"teams", createTeam, teamsPage},
 		{"teams/{team}/delete", deleteTeam, teamPage},
 		{"teams/{team}/members", addTeamMember, teamPage},
@@ -42,6 +48,8 @@ func (c *Console) actions() []actionRoute {
 		{"teams/{team}/roles/remove", unassignTeamRole, teamPage},
 		{"teams/{team}/grants", addTeamGrant, teamPage},
 		{"teams/{team}/grants/remove", removeTeamGrant, teamPage},
+		{"teams/{team}/tokens", createTeamToken, teamPage},
+		{"teams/{team}/tokens/revoke", revokeTeamToken, teamPage},
 		{"roles", createRole, rolesPage},
 		{"roles/{role}", saveRole, rolePage},
 		{"roles/{role}/delete", deleteRole, rolePage},
@@ -59,6 +67,8 @@ func (c *Console) actions() []actionRoute {
 		{"oidc/issuers/{id}/delete", deleteIssuer, oidcPage},
 		{"tokens", createOrgToken, tokensPage},
 		{"tokens/revoke", revokeOrgToken, tokensPage},
+		{"me/tokens", createMyToken, myTokensPage},
+		{"me/tokens/revoke", revokeMyToken, myTokensPage},
 		{"settings", saveSettings, settingsPage},
 		{"check", runCheck, checkPage},
 	}

@@ -25,10 +25,14 @@ func TestEveryPageRendersForTheAdmin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		m, _, err := e.Store.CreateMember(ctx, e.Org.ID, directory.Member{UserName: "ann@acme.test", Active: true, Role: authz.RoleID(role.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
 		b := e.signedIn(t, e.Admin)
 		home := b.get("/console/acme/")
 		pages := []string{"/console/acme/", "/console/acme/teams/web", "/console/acme/teams/" + tm.ID,
-			"/console/acme/roles/" + role.ID, "/console/acme/roles/admin"}
+			"/console/acme/roles/" + role.ID, "/console/acme/roles/admin", "/console/acme/members/" + m.ID, "/console/acme/me/tokens"}
 		for _, id := range []string{"members", "teams", "roles", "sso", "scim", "oidc", "tokens", "audit", "settings", "check"} {
 			link := home.doc().byID("nav-" + id)
 			if link == nil {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,6 +38,11 @@ type teamData struct {
 	Types     []authz.EntityType
 	Levels    []authz.Level
 	TeamRoles []authz.TeamRole
+	Tokens    []token
+	// TokensRefused is the API's refusal to list the team's tokens, shown
+	// in their place: reading a team does not need its tokens.
+	TokensRefused *apiError
+	NewToken      *token // created by this request; its secret is shown this once
 }
 
 // grantLevels are the levels a grant form offers: every level of any
@@ -44,9 +50,14 @@ type teamData struct {
 // is for environments only) and says so.
 var grantLevels = []authz.Level{authz.LevelRead, authz.LevelOpen, authz.LevelWrite, authz.LevelAdmin}
 
-func teamPage(s *session) view {
+func teamPage(s *session) view { return teamView(s, nil) }
+
+// teamView is the team page, with the token created by this request if
+// any.
+func teamView(s *session, created *token) view {
 	name := s.r.PathValue("team")
-	d := teamData{Types: authz.GrantableEntityTypes, Levels: grantLevels, TeamRoles: []authz.TeamRole{authz.TeamMember, authz.TeamAdmin}}
+	d := teamData{Types: authz.GrantableEntityTypes, Levels: grantLevels, TeamRoles: []authz.TeamRole{authz.TeamMember, authz.TeamAdmin},
+		NewToken: created}
 	if err := s.get(s.path("teams", name), &d.Team); err != nil {
 		s.fail(err)
 		return view{Template: "team", Title: "Team " + name, Nav: "teams", Data: d}
@@ -70,13 +81,26 @@ func teamPage(s *session) view {
 		}
 	}
 	d.Members, d.Roles, d.Grants = members.Members, roles.Roles, grants.Grants
-	var all struct {
-		Roles []role `json:"roles"`
-	}
-	if s.get(s.path("roles"), &all) == nil {
-		d.AllRoles = all.Roles
-	}
+	d.AllRoles = rolesOf(s)
+	d.Tokens, d.TokensRefused = teamTokens(s, d.Team.ID)
 	return view{Template: "team", Title: "Team " + d.Team.Name, Nav: "teams", Data: d}
+}
+
+// teamTokens reads the team's tokens. A refusal of the API is returned to
+// show in the tokens' place; any other failure is the page's.
+func teamTokens(s *session, teamID string) ([]token, *apiError) {
+	var tl struct {
+		Tokens []token `json:"tokens"`
+	}
+	err := s.get(s.path("teams", teamID, "tokens"), &tl)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+		return nil, ae
+	}
+	if err != nil {
+		s.fail(err)
+	}
+	return tl.Tokens, nil
 }
 
 // teamPath is the console page of the team of the request's path.
@@ -160,12 +184,15 @@ func unassignTeamRole(s *session) (outcome, error) {
 	return outcome{to: teamPath(s), flash: "Role unassigned."}, nil
 }
 
-// grantPath is the API path of the team's grant on the entity the form
-// names; the entity id stays whole, slashes and all, as the API's
-// {id...} takes it.
-func grantPath(s *session, typ, id string) string {
-	return s.path("teams", s.r.PathValue("team"), "grants", typ) + "/" + escapeSegments(id)
+// grantPath is the API path of the grant of owner (a team's or member's
+// API path) on the entity the form names; the entity id stays whole,
+// slashes and all, as the API's {id...} takes it.
+func grantPath(owner, typ, id string) string {
+	return owner + "/grants/" + url.PathEscape(typ) + "/" + escapeSegments(id)
 }
+
+// teamAPI is the API path of the team of the request's path.
+func teamAPI(s *session) string { return s.path("teams", s.r.PathValue("team")) }
 
 // escapeSegments escapes each "/"-separated part of id.
 func escapeSegments(id string) string {
@@ -181,7 +208,7 @@ func addTeamGrant(s *session) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	if err := s.send(http.MethodPut, grantPath(s, v[0], v[1]), map[string]string{"level": v[2]}, nil); err != nil {
+	if err := s.send(http.MethodPut, grantPath(teamAPI(s), v[0], v[1]), map[string]string{"level": v[2]}, nil); err != nil {
 		return outcome{}, err
 	}
 	return outcome{to: teamPath(s), flash: "The team has " + v[2] + " on " + v[0] + " " + v[1] + "."}, nil
@@ -192,7 +219,7 @@ func removeTeamGrant(s *session) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	if err := s.send(http.MethodDelete, grantPath(s, v[0], v[1]), nil, nil); err != nil {
+	if err := s.send(http.MethodDelete, grantPath(teamAPI(s), v[0], v[1]), nil, nil); err != nil {
 		return outcome{}, err
 	}
 	return outcome{to: teamPath(s), flash: "Grant on " + v[0] + " " + v[1] + " removed."}, nil

@@ -1,6 +1,15 @@
 package console
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+	"net/url"
+)
+
+// Three families of tokens are managed here, each with its own page: the
+// organization's, a team's (on the team page) and the signed-in member's
+// own. A new token's secret is rendered in the answer to the POST that
+// created it, never after.
 
 type tokensData struct {
 	Tokens   []token
@@ -18,13 +27,7 @@ func tokensView(s *session, created *token) view {
 	if err := s.get(s.path("tokens"), &tl); err != nil {
 		s.fail(err)
 	}
-	d.Tokens = tl.Tokens
-	var rl struct {
-		Roles []role `json:"roles"`
-	}
-	if s.get(s.path("roles"), &rl) == nil {
-		d.Roles = rl.Roles
-	}
+	d.Tokens, d.Roles = tl.Tokens, rolesOf(s)
 	return view{Template: "tokens", Title: "Organization tokens", Nav: "tokens", Data: d}
 }
 
@@ -46,12 +49,91 @@ func createOrgToken(s *session) (outcome, error) {
 }
 
 func revokeOrgToken(s *session) (outcome, error) {
-	v, err := need(s, "id")
-	if err != nil {
-		return outcome{}, err
-	}
-	if err := s.send(http.MethodDelete, s.path("tokens", v[0]), nil, nil); err != nil {
+	if err := revokeToken(s, s.path("tokens")); err != nil {
 		return outcome{}, err
 	}
 	return outcome{to: "tokens", flash: "Token revoked."}, nil
+}
+
+// revokeToken deletes the token the form names from the token family at
+// base, an API path.
+func revokeToken(s *session, base string) error {
+	v, err := need(s, "id")
+	if err != nil {
+		return err
+	}
+	return s.send(http.MethodDelete, base+"/"+url.PathEscape(v[0]), nil, nil)
+}
+
+func createTeamToken(s *session) (outcome, error) {
+	body, err := newTokenBody(s)
+	if err != nil {
+		return outcome{}, err
+	}
+	var t token
+	if err := s.send(http.MethodPost, teamAPI(s)+"/tokens", body, &t); err != nil {
+		return outcome{}, err
+	}
+	s.flash = "Team token " + t.Name + " created. Copy its secret now: it is not shown again."
+	v := teamView(s, &t)
+	return outcome{show: &v}, nil
+}
+
+func revokeTeamToken(s *session) (outcome, error) {
+	if err := revokeToken(s, teamAPI(s)+"/tokens"); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: teamPath(s), flash: "Team token revoked."}, nil
+}
+
+type myTokensData struct {
+	Tokens   []token
+	NewToken *token // created by this request; its secret is shown this once
+	// NotMember reports whether the API refused because the credential
+	// acts for no member (an organization or team token): the page
+	// explains instead of showing an error.
+	NotMember bool
+}
+
+func myTokensPage(s *session) view { return myTokensView(s, nil) }
+
+// myTokensView is the signed-in member's personal tokens. Whether the
+// credential may have any is the API's to say: its refusal, with /me
+// naming no member, is what the page explains.
+func myTokensView(s *session, created *token) view {
+	d := myTokensData{NewToken: created}
+	var tl struct {
+		Tokens []token `json:"tokens"`
+	}
+	err := s.get(s.path("me", "tokens"), &tl)
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae) && ae.Status == http.StatusForbidden && s.me.Member == nil:
+		d.NotMember = true
+	case err != nil:
+		s.fail(err)
+	}
+	d.Tokens = tl.Tokens
+	return view{Template: "mytokens", Title: "My tokens", Nav: "me", Data: d}
+}
+
+func createMyToken(s *session) (outcome, error) {
+	body, err := newTokenBody(s)
+	if err != nil {
+		return outcome{}, err
+	}
+	var t token
+	if err := s.send(http.MethodPost, s.path("me", "tokens"), body, &t); err != nil {
+		return outcome{}, err
+	}
+	s.flash = "Personal token " + t.Name + " created. Copy its secret now: it is not shown again."
+	v := myTokensView(s, &t)
+	return outcome{show: &v}, nil
+}
+
+func revokeMyToken(s *session) (outcome, error) {
+	if err := revokeToken(s, s.path("me", "tokens")); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: "me/tokens", flash: "Personal token revoked."}, nil
 }
