@@ -20,6 +20,14 @@
 //     denied answers and of hot and cold principals and entities.
 //   - saml-acs: whole SAML logins with the tool as the identity provider
 //     (samlacs.go): AuthnRequest, a signed response, the ACS, the code.
+//   - oidc-signin: whole OpenID Connect sign-ins with the tool as the
+//     provider (oidcsignin.go): the login redirect, the provider's code,
+//     the callback (in which the server calls the provider's /token and
+//     verifies the ID token), the code. The provider serves TLS on
+//     loopback with a certificate kept in the user's cache folder
+//     (providertls.go); a server the tool starts is given it as
+//     SSL_CERT_FILE with --saml-metadata-private-networks, and a server
+//     run by hand must be started the same way, on the same machine.
 //   - exchange: RFC 8693 token exchanges with the tool as a registered OIDC
 //     issuer (exchange.go): GitHub-Actions-shaped RS256 tokens for team
 //     tokens under a three-rule policy.

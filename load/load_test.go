@@ -38,7 +38,7 @@ func small(url, admin string) load.Options {
 func TestEveryScenarioRunsWithoutUnexpectedAnswers(t *testing.T) {
 	for _, dialect := range []directory.Dialect{directory.SQLite, directory.Postgres} {
 		t.Run(string(dialect), func(t *testing.T) {
-			stack := apitest.Start(t, dialect, api.Config{})
+			stack := oidcStack(t, dialect)
 			rep, err := load.Run(context.Background(), small(stack.URL, stack.Admin))
 			if err != nil {
 				t.Fatal(err)
@@ -59,6 +59,9 @@ func TestEveryScenarioRunsWithoutUnexpectedAnswers(t *testing.T) {
 				{"check", "single", "POST /authz/check"},
 				{"check", "single at 200/s", "POST /authz/check"},
 				{"check", "batch", "POST /authz/check, 25 checks"},
+				// Whole sign-ins (saml-acs, oidc-signin) may not finish one
+				// within 300 ms on a busy machine under the race detector;
+				// their own tests run them by count.
 			} {
 				if k, ok := run.Find(want.scenario, want.phase, want.kind); !ok || k.Requests == 0 {
 					t.Errorf("%s %s: no %q requests", want.scenario, want.phase, want.kind)
@@ -76,6 +79,19 @@ func TestEveryScenarioRunsWithoutUnexpectedAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oidcStack starts a stack that trusts the oidc-signin scenario's
+// provider and lets it be reached on loopback, as the tool starts its own
+// servers. The provider's certificate is kept in a temporary folder.
+func oidcStack(t *testing.T, dialect directory.Dialect) *apitest.Stack {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	roots, err := load.OIDCProviderRoots()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apitest.Start(t, dialect, api.Config{SignInRootCAs: roots, MetadataPrivateNetworks: true})
 }
 
 // syncOnly is a scim-sync alone as the dialects named, at a few seconds'
@@ -310,4 +326,103 @@ func syncedMemberships(t *testing.T, stack *apitest.Stack, set string) int {
 		n += len(ids)
 	}
 	return n
+}
+
+// oidcOnly is an oidc-signin alone, ended by its count of logins.
+func oidcOnly(url, admin string, logins int) load.Options {
+	o := small(url, admin)
+	o.Scenarios, o.Count, o.Duration = []string{"oidc-signin"}, logins, 5*time.Minute
+	return o
+}
+
+func TestOIDCSignInCreatesItsPeopleByJIT(t *testing.T) {
+	for _, dialect := range []directory.Dialect{directory.SQLite, directory.Postgres} {
+		t.Run(string(dialect), func(t *testing.T) {
+			stack := oidcStack(t, dialect)
+			run := runClean(t, oidcOnly(stack.URL, stack.Admin, 30))
+
+			for _, kind := range []string{"GET /sso/{org}/oidc/login", "GET /sso/{org}/oidc/callback", "POST /sso/{org}/token"} {
+				if k, ok := run.Find("oidc-signin", "logins", kind); !ok || k.Requests != 30 {
+					t.Errorf("logins: %d %q requests; want 30", k.Requests, kind)
+				}
+			}
+			if k, ok := run.Find("oidc-signin", "the tool's provider", "POST /token (inside the callback)"); !ok || k.Requests != 30 {
+				t.Errorf("the provider timed %d code exchanges; want 30", k.Requests)
+			}
+
+			// The set-up's sign-in is person 0's, the timed ones 1 to 30.
+			ctx := apitest.System()
+			var missing []string
+			for i := range 31 {
+				userName := fmt.Sprintf("oidc-%d@load.test", i)
+				m, err := stack.Store.MemberByUserName(ctx, stack.Org.ID, userName)
+				if err != nil || m.DisplayName != fmt.Sprintf("Person %d", i) || !m.Active {
+					missing = append(missing, fmt.Sprintf("%s (%+v, %v)", userName, m, err))
+				}
+			}
+			if len(missing) > 0 {
+				t.Errorf("%d of 31 people are not members as their ID token described them; the first: %s", len(missing), missing[0])
+			}
+		})
+	}
+}
+
+func TestOIDCSignInReportsTheCallbacksTheServerRefuses(t *testing.T) {
+	stack := oidcStack(t, directory.SQLite)
+	o := oidcOnly(stack.URL, stack.Admin, 12)
+	otherNonce := func(c map[string]any) { c["nonce"] = "another" }
+
+	t.Run("a refused first sign-in stops the scenario before timing", func(t *testing.T) {
+		load.EditOIDCClaims(t, otherNonce)
+		rep, err := load.Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := rep.Runs[0]
+		if !strings.Contains(run.Failure, "a first sign-in failed") || !strings.Contains(run.Failure, "callback answered 400") {
+			t.Errorf("failure %q; want the set-up's sign-in refused at the callback", run.Failure)
+		}
+		if _, timed := run.Find("oidc-signin", "logins", ""); timed {
+			t.Error("the logins were timed after the set-up's sign-in failed")
+		}
+		k, _ := run.Find("oidc-signin", "setup", "GET /sso/{org}/oidc/callback")
+		if len(k.Errors) != 1 || k.Errors[0].Status != http.StatusBadRequest || !strings.Contains(k.Errors[0].Sample, "could not be verified") {
+			t.Errorf("the callback's unexpected answers %+v; want one 400 saying the sign-in could not be verified", k.Errors)
+		}
+	})
+
+	t.Run("timed sign-ins the callback refuses are unexpected answers", func(t *testing.T) {
+		load.EditOIDCClaims(t, func(c map[string]any) {
+			if c["sub"] != "oidc-load-person-0" { // the set-up's sign-in passes
+				otherNonce(c)
+			}
+		})
+		rep, err := load.Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := rep.Runs[0]
+		k, _ := run.Find("oidc-signin", "logins", "GET /sso/{org}/oidc/callback")
+		if run.Failure != "" || run.Errors() != 12 || len(k.Errors) != 1 || k.Errors[0].Count != 12 || k.Errors[0].Status != http.StatusBadRequest {
+			t.Errorf("failure %q, %d unexpected answers, callback errors %+v; want the 12 callbacks refused with 400", run.Failure, run.Errors(), k.Errors)
+		}
+	})
+}
+
+func TestOIDCSignInSaysHowToTrustTheProvider(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	stack := apitest.Start(t, directory.SQLite, api.Config{}) // trusts the system's roots, refuses loopback
+	rep, err := load.Run(context.Background(), oidcOnly(stack.URL, stack.Admin, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failure := rep.Runs[0].Failure
+	for _, want := range []string{"cannot reach or does not trust the identity provider", "SSL_CERT_FILE=" + os.Getenv("XDG_CACHE_HOME"), "--saml-metadata-private-networks"} {
+		if !strings.Contains(failure, want) {
+			t.Errorf("failure %q does not say %q", failure, want)
+		}
+	}
+	if _, timed := rep.Runs[0].Find("oidc-signin", "logins", ""); timed {
+		t.Error("the logins were timed against a server that cannot reach the provider")
+	}
 }

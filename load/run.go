@@ -12,7 +12,12 @@ import (
 
 // Scenarios are the scenarios the tool runs, in the order they are best
 // run: the sync makes the users that churn and check reuse.
-var Scenarios = []string{"scim-sync", "scim-churn", "check", "saml-acs", "exchange"}
+var Scenarios = []string{"scim-sync", "scim-churn", "check", "saml-acs", "oidc-signin", "exchange"}
+
+// DefaultScenarios run when none is named: all but oidc-signin, which
+// needs a server that trusts the tool's own OIDC provider (a server the
+// tool starts does; one given by --url must be set up for it).
+var DefaultScenarios = slices.DeleteFunc(slices.Clone(Scenarios), func(s string) bool { return s == "oidc-signin" })
 
 // Databases are the servers the tool can start itself.
 var Databases = []string{"sqlite", "postgres"}
@@ -148,8 +153,16 @@ func startAndDrive(ctx context.Context, o Options, db string) (ServerRun, string
 		defer tmp.drop(context.WithoutCancel(ctx))
 		databaseURL, version = tmp.url, tmp.version(ctx)
 	}
+	var trustFile string
+	if slices.Contains(o.Scenarios, "oidc-signin") {
+		pt, err := loadProviderTLS()
+		if err != nil {
+			return ServerRun{}, version, err
+		}
+		trustFile = pt.certFile
+	}
 	fmt.Fprintf(o.Progress, "%s: starting gatehouse serve\n", db)
-	srv, err := startServer(o.Binary, dir, databaseURL)
+	srv, err := startServer(o.Binary, dir, databaseURL, trustFile)
 	if err != nil {
 		return ServerRun{}, version, fmt.Errorf("%s: %w", db, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +37,10 @@ var adminTokenPattern = regexp.MustCompile(`\bgtho_[0-9A-Za-z]{38}\b`)
 // and on databaseURL (SQLite in dir when empty), and waits until it
 // listens. Its JSON log goes to dir/serve.log. The environment's
 // GATEHOUSE_* variables are not passed on: the flags say everything.
-func startServer(bin, dir, databaseURL string) (*server, error) {
+// When trustFile is not empty, the server trusts the certificates in it
+// alone (SSL_CERT_FILE) and may reach loopback: the oidc-signin
+// scenario's provider is on loopback with the certificate in trustFile.
+func startServer(bin, dir, databaseURL, trustFile string) (*server, error) {
 	s := &server{logPath: filepath.Join(dir, "serve.log"), exited: make(chan struct{})}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
@@ -48,8 +52,14 @@ func startServer(bin, dir, databaseURL string) (*server, error) {
 	}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--initial-org", loadOrg,
 		"--data", dir, "--database-url=" + databaseURL, "--log-level", "info", "--secret-key", hex.EncodeToString(key)}
-	s.cmd = exec.Command(bin, append(args, noRateLimits...)...)
-	s.cmd.Env = withoutGatehouseVariables(os.Environ())
+	args = append(args, noRateLimits...)
+	env := withoutGatehouseVariables(os.Environ())
+	if trustFile != "" {
+		args = append(args, "--saml-metadata-private-networks")
+		env = append(slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "SSL_CERT_FILE=") }), "SSL_CERT_FILE="+trustFile)
+	}
+	s.cmd = exec.Command(bin, args...)
+	s.cmd.Env = env
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -44,6 +44,8 @@ func (s *session) runScenarios(ctx context.Context) error {
 			err = s.check(ctx)
 		case "saml-acs":
 			err = s.samlACS(ctx)
+		case "oidc-signin":
+			err = s.oidcSignIn(ctx)
 		case "exchange":
 			err = s.exchange(ctx)
 		default:

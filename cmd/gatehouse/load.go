@@ -24,7 +24,7 @@ func newLoadCommand(g *globals) *cobra.Command {
 	f := loadFlags{opts: load.Options{Sizes: load.Sizes{}}}
 	cmd := &cobra.Command{
 		Use:   "load",
-		Short: "Drive a server with SCIM syncs, SCIM churn, checks, SAML logins and token exchanges, and report throughput, latency and memory",
+		Short: "Drive a server with SCIM syncs, SCIM churn, checks, SAML and OIDC logins and token exchanges, and report throughput, latency and memory",
 		Example: `  gatehouse load --url http://127.0.0.1:8080 --org default --admin-token gtho_… --scenario check --duration 30s
   gatehouse load --start sqlite,postgres --report docs/benchmarks.md   # what make load runs`,
 		Args: cobra.NoArgs,
@@ -40,7 +40,7 @@ func newLoadCommand(g *globals) *cobra.Command {
 	fl.StringSliceVar(&o.Start, "start", nil, "start a server for each database named, one after another: sqlite, postgres (instead of --url)")
 	fl.StringVar(&o.PostgresURL, "load-database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"PostgreSQL server on which --start postgres creates, and afterwards drops, a throwaway database")
-	fl.StringSliceVar(&o.Scenarios, "scenario", load.Scenarios, "scenarios to run, in order: scim-sync, scim-churn, check, saml-acs, exchange")
+	fl.StringSliceVar(&o.Scenarios, "scenario", load.DefaultScenarios, "scenarios to run, in order: scim-sync, scim-churn, check, saml-acs, oidc-signin, exchange; oidc-signin only when named (against --url: start that server on this machine with SSL_CERT_FILE naming the certificate the tool keeps in its cache folder, and --saml-metadata-private-networks; the first run says where)")
 	fl.StringSliceVar(&o.Dialects, "dialect", []string{"entra"}, "identity providers scim-sync speaks as, one sync each: "+strings.Join(load.Dialects, ", ")+" (scim-churn speaks the first, which must provision groups: google provisions users only)")
 	fl.IntVar(&o.Concurrency, "concurrency", 8, "concurrent clients")
 	fl.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each timed phase")

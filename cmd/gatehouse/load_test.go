@@ -24,7 +24,7 @@ func TestLoadRefusesWhatCannotWork(t *testing.T) {
 		args          []string
 	}{
 		{"an unknown scenario", "unknown scenario", []string{"--scenario", "oidc-login", "--org", "a", "--admin-token", "x"}},
-		{"an unknown dialect", "unknown dialect", []string{"--dialect", "google", "--org", "a", "--admin-token", "x"}},
+		{"an unknown dialect", "unknown dialect", []string{"--dialect", "ping-identity", "--org", "a", "--admin-token", "x"}},
 		{"a running server without a token", "admin token", []string{"--org", "a"}},
 		{"an unknown database to start", "cannot start", []string{"--start", "mysql"}},
 	} {
