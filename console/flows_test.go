@@ -72,7 +72,7 @@ func TestTeamGrantAndAccessChecker(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := e.signedIn(t, e.Admin)
-		a := b.submit("/console/acme/teams/"+url.PathEscape("Web Team"), "grant", url.Values{"type": {"stack"}, "id": {"proj/web"}, "role": {"write"}})
+		a := b.submit("/console/acme/teams/"+url.PathEscape("Web Team"), "grant", url.Values{"type": {"stack"}, "id": {"proj/web"}, "level": {"write"}})
 		if a.status != http.StatusSeeOther {
 			t.Fatalf("adding the grant = %d\n%v", a.status, a.errors())
 		}

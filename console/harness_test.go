@@ -131,6 +131,16 @@ func (b *browser) submit(path, formID string, values url.Values) answer {
 	if f == nil {
 		b.t.Fatalf("no form#%s on %s (%d)\n%s", formID, path, page.status, page.body)
 	}
+	return b.postForm(f, values)
+}
+
+// postForm posts form f of a page as a browser would: its hidden fields
+// with values set over them, to its action, with the page's Origin.
+func (b *browser) postForm(f *node, values url.Values) answer {
+	b.t.Helper()
+	if f == nil {
+		b.t.Fatal("no such form on the page")
+	}
 	form := url.Values{}
 	for _, in := range f.findAll("input", "type", "hidden") {
 		form.Set(in.attr["name"], in.attr["value"])

@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/gatehouse/gatehouse/authz"
 )
 
 // MaxFilterScan bounds how many members the members page reads to filter
@@ -148,10 +146,8 @@ func rolesOf(s *session) []role {
 type memberData struct {
 	Member member
 	Found  bool
-	Grants []grant
+	Grants grantsPart
 	Roles  []role // to choose from; empty without role:read
-	Types  []authz.EntityType
-	Levels []authz.Level
 }
 
 // RoleName is the member's role by name, or its id when the roles could
@@ -167,7 +163,7 @@ func (d memberData) RoleName() string {
 
 func memberPage(s *session) view {
 	ref := s.r.PathValue("member")
-	d := memberData{Types: authz.GrantableEntityTypes, Levels: grantLevels}
+	var d memberData
 	if err := s.get(s.path("members", ref), &d.Member); err != nil {
 		s.fail(err)
 		return view{Template: "member", Title: "Member " + ref, Nav: "members", Data: d}
@@ -179,7 +175,8 @@ func memberPage(s *session) view {
 	if err := s.get(s.path("members", d.Member.ID, "grants"), &gl); err != nil {
 		s.fail(err)
 	}
-	d.Grants, d.Roles = gl.Grants, rolesOf(s)
+	d.Grants = newGrantsPart(s, "members/"+url.PathEscape(d.Member.ID), gl.Grants, "No grants of the member's own; teams and role may still give access.")
+	d.Roles = rolesOf(s)
 	return view{Template: "member", Title: "Member " + d.Member.UserName, Nav: "members", Data: d}
 }
 
@@ -202,25 +199,11 @@ func changeMemberRole(s *session) (outcome, error) {
 }
 
 func addMemberGrant(s *session) (outcome, error) {
-	v, err := need(s, "type", "id", "level")
-	if err != nil {
-		return outcome{}, err
-	}
-	if err := s.send(http.MethodPut, grantPath(memberAPI(s), v[0], v[1]), map[string]string{"level": v[2]}, nil); err != nil {
-		return outcome{}, err
-	}
-	return outcome{to: memberPath(s), flash: "The member has " + v[2] + " on " + v[0] + " " + v[1] + "."}, nil
+	return putGrant(s, "The member", memberAPI(s), memberPath(s))
 }
 
 func removeMemberGrant(s *session) (outcome, error) {
-	v, err := need(s, "type", "id")
-	if err != nil {
-		return outcome{}, err
-	}
-	if err := s.send(http.MethodDelete, grantPath(memberAPI(s), v[0], v[1]), nil, nil); err != nil {
-		return outcome{}, err
-	}
-	return outcome{to: memberPath(s), flash: "Grant on " + v[0] + " " + v[1] + " removed."}, nil
+	return deleteGrant(s, memberAPI(s), memberPath(s))
 }
 
 // removeMember removes the member from the organization; the API takes

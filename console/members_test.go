@@ -50,22 +50,6 @@ func revision(t *testing.T, e *env) directory.Revision {
 	return rev
 }
 
-// postForm posts form f of a page as a browser would: its hidden fields
-// with values set over them, to its action, with the page's Origin.
-func (b *browser) postForm(f *node, values url.Values) answer {
-	b.t.Helper()
-	if f == nil {
-		b.t.Fatal("no such form on the page")
-	}
-	form := url.Values{}
-	for _, in := range f.findAll("input", "type", "hidden") {
-		form.Set(in.attr["name"], in.attr["value"])
-	}
-	for k, v := range values {
-		form[k] = v
-	}
-	return b.post(f.attr["action"], form, map[string]string{"Origin": b.e.srv.URL})
-}
 
 // rowForm is the form in the row of table#table whose attribute holds
 // value.
@@ -247,18 +231,18 @@ func TestMemberGrantRoundTrip(t *testing.T) {
 			}
 			return gs
 		}
-		a := b.submit(memberPage(ann), "member-grant", url.Values{"type": {"stack"}, "id": {"proj/web"}, "level": {"admin"}})
+		a := b.submit(memberPage(ann), "grant", url.Values{"type": {"stack"}, "id": {"proj/web"}, "level": {"admin"}})
 		if a.status != http.StatusSeeOther {
 			t.Fatalf("adding the grant = %d %q", a.status, a.errors())
 		}
 		page := b.follow(a)
 		if row := page.doc().find("tr", "data-entity", "stack/proj/web"); row == nil || !strings.Contains(row.textContent(), "admin") {
-			t.Fatal("table#member-grants has no admin row for stack/proj/web")
+			t.Fatal("table#grants has no admin row for stack/proj/web")
 		}
 		if gs := grants(); len(gs) != 1 || gs[0].EntityID != "proj/web" || gs[0].Level != authz.LevelAdmin {
 			t.Fatalf("stored grants %+v, want admin on stack proj/web", gs)
 		}
-		a = b.postForm(rowForm(t, page, "member-grants", "data-entity", "stack/proj/web"), nil)
+		a = b.postForm(rowForm(t, page, "grants", "data-entity", "stack/proj/web"), nil)
 		if a.status != http.StatusSeeOther {
 			t.Fatalf("removing the grant = %d %q", a.status, a.errors())
 		}
@@ -268,7 +252,7 @@ func TestMemberGrantRoundTrip(t *testing.T) {
 		if gs := grants(); len(gs) != 0 {
 			t.Errorf("stored grants after removal %+v, want none", gs)
 		}
-		a = b.submit(memberPage(ann), "member-grant", url.Values{"type": {"stack"}, "id": {"proj/web"}, "level": {"open"}})
+		a = b.submit(memberPage(ann), "grant", url.Values{"type": {"stack"}, "id": {"proj/web"}, "level": {"open"}})
 		if a.status != http.StatusBadRequest || len(a.errors()) != 1 || !strings.Contains(a.errors()[0], "open") {
 			t.Errorf("a level the type lacks = %d %q, want the API's 400 naming it", a.status, a.errors())
 		}

@@ -142,25 +142,11 @@ func newTokenBody(s *session) (map[string]any, error) {
 }
 
 func createSCIMToken(s *session) (outcome, error) {
-	body, err := newTokenBody(s)
-	if err != nil {
-		return outcome{}, err
-	}
-	var t token
-	if err := s.send(http.MethodPost, s.path("scim", "tokens"), body, &t); err != nil {
-		return outcome{}, err
-	}
-	s.flash = "SCIM token " + t.Name + " created. Copy its secret now: it is not shown again."
-	v := scimView(s, &t, nil)
-	return outcome{show: &v}, nil
+	return createToken(s, "SCIM token", s.path("scim", "tokens"), func(t *token) view { return scimView(s, t, nil) })
 }
 
 func revokeSCIMToken(s *session) (outcome, error) {
-	v, err := need(s, "id")
-	if err != nil {
-		return outcome{}, err
-	}
-	if err := s.send(http.MethodDelete, s.path("scim", "tokens", v[0]), nil, nil); err != nil {
+	if err := revokeToken(s, s.path("scim", "tokens")); err != nil {
 		return outcome{}, err
 	}
 	return outcome{to: "scim", flash: "SCIM token revoked."}, nil

@@ -34,9 +34,7 @@ type teamData struct {
 	Members   []teamMember
 	Roles     []role // assigned to the team
 	AllRoles  []role // to choose from
-	Grants    []grant
-	Types     []authz.EntityType
-	Levels    []authz.Level
+	Grants    grantsPart
 	TeamRoles []authz.TeamRole
 	Tokens    []token
 	// TokensRefused is the API's refusal to list the team's tokens, shown
@@ -50,14 +48,31 @@ type teamData struct {
 // is for environments only) and says so.
 var grantLevels = []authz.Level{authz.LevelRead, authz.LevelOpen, authz.LevelWrite, authz.LevelAdmin}
 
+// grantsPart is the table of a team's or a member's entity grants and the
+// form that adds one, which both pages share (templates/parts.html).
+type grantsPart struct {
+	Action string // the page's URL: the forms post to Action/grants and Action/grants/remove
+	CSRF   string
+	Grants []grant
+	None   string // what the table says when there is no grant
+}
+
+func (grantsPart) Types() []authz.EntityType { return authz.GrantableEntityTypes }
+func (grantsPart) Levels() []authz.Level     { return grantLevels }
+
+// newGrantsPart is the grants part of the console page at pagePath,
+// below the organization's.
+func newGrantsPart(s *session, pagePath string, grants []grant, none string) grantsPart {
+	return grantsPart{Action: Prefix + url.PathEscape(s.org) + "/" + pagePath, CSRF: csrfToken(s.cred.secret), Grants: grants, None: none}
+}
+
 func teamPage(s *session) view { return teamView(s, nil) }
 
 // teamView is the team page, with the token created by this request if
 // any.
 func teamView(s *session, created *token) view {
 	name := s.r.PathValue("team")
-	d := teamData{Types: authz.GrantableEntityTypes, Levels: grantLevels, TeamRoles: []authz.TeamRole{authz.TeamMember, authz.TeamAdmin},
-		NewToken: created}
+	d := teamData{TeamRoles: []authz.TeamRole{authz.TeamMember, authz.TeamAdmin}, NewToken: created}
 	if err := s.get(s.path("teams", name), &d.Team); err != nil {
 		s.fail(err)
 		return view{Template: "team", Title: "Team " + name, Nav: "teams", Data: d}
@@ -80,7 +95,8 @@ func teamView(s *session, created *token) view {
 			s.fail(err)
 		}
 	}
-	d.Members, d.Roles, d.Grants = members.Members, roles.Roles, grants.Grants
+	d.Members, d.Roles = members.Members, roles.Roles
+	d.Grants = newGrantsPart(s, "teams/"+url.PathEscape(d.Team.ID), grants.Grants, "No grants.")
 	d.AllRoles = rolesOf(s)
 	d.Tokens, d.TokensRefused = teamTokens(s, d.Team.ID)
 	return view{Template: "team", Title: "Team " + d.Team.Name, Nav: "teams", Data: d}
@@ -204,23 +220,35 @@ func escapeSegments(id string) string {
 }
 
 func addTeamGrant(s *session) (outcome, error) {
-	v, err := need(s, "type", "id", "role")
-	if err != nil {
-		return outcome{}, err
-	}
-	if err := s.send(http.MethodPut, grantPath(teamAPI(s), v[0], v[1]), map[string]string{"level": v[2]}, nil); err != nil {
-		return outcome{}, err
-	}
-	return outcome{to: teamPath(s), flash: "The team has " + v[2] + " on " + v[0] + " " + v[1] + "."}, nil
+	return putGrant(s, "The team", teamAPI(s), teamPath(s))
 }
 
 func removeTeamGrant(s *session) (outcome, error) {
+	return deleteGrant(s, teamAPI(s), teamPath(s))
+}
+
+// putGrant gives owner (a team's or a member's API path), called who in
+// the flash, the level the grants form names on its entity, and returns
+// to the console page page.
+func putGrant(s *session, who, owner, page string) (outcome, error) {
+	v, err := need(s, "type", "id", "level")
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.send(http.MethodPut, grantPath(owner, v[0], v[1]), map[string]string{"level": v[2]}, nil); err != nil {
+		return outcome{}, err
+	}
+	return outcome{to: page, flash: who + " has " + v[2] + " on " + v[0] + " " + v[1] + "."}, nil
+}
+
+// deleteGrant takes owner's grant on the entity a grant row's form names.
+func deleteGrant(s *session, owner, page string) (outcome, error) {
 	v, err := need(s, "type", "id")
 	if err != nil {
 		return outcome{}, err
 	}
-	if err := s.send(http.MethodDelete, grantPath(teamAPI(s), v[0], v[1]), nil, nil); err != nil {
+	if err := s.send(http.MethodDelete, grantPath(owner, v[0], v[1]), nil, nil); err != nil {
 		return outcome{}, err
 	}
-	return outcome{to: teamPath(s), flash: "Grant on " + v[0] + " " + v[1] + " removed."}, nil
+	return outcome{to: page, flash: "Grant on " + v[0] + " " + v[1] + " removed."}, nil
 }

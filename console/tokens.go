@@ -32,19 +32,29 @@ func tokensView(s *session, created *token) view {
 }
 
 func createOrgToken(s *session) (outcome, error) {
+	return createToken(s, "Token", s.path("tokens"), func(t *token) view { return tokensView(s, t) }, "role")
+}
+
+// createToken creates a token of the family at apiPath from the form
+// (newTokenBody, plus the optional fields named, when filled in) and
+// renders the family's page with it: the answer to this POST is the one
+// place its secret is shown.
+func createToken(s *session, family, apiPath string, page func(*token) view, optional ...string) (outcome, error) {
 	body, err := newTokenBody(s)
 	if err != nil {
 		return outcome{}, err
 	}
-	if r := field(s, "role"); r != "" {
-		body["role"] = r
+	for _, name := range optional {
+		if v := field(s, name); v != "" {
+			body[name] = v
+		}
 	}
 	var t token
-	if err := s.send(http.MethodPost, s.path("tokens"), body, &t); err != nil {
+	if err := s.send(http.MethodPost, apiPath, body, &t); err != nil {
 		return outcome{}, err
 	}
-	s.flash = "Token " + t.Name + " created. Copy its secret now: it is not shown again."
-	v := tokensView(s, &t)
+	s.flash = family + " " + t.Name + " created. Copy its secret now: it is not shown again."
+	v := page(&t)
 	return outcome{show: &v}, nil
 }
 
@@ -66,17 +76,7 @@ func revokeToken(s *session, base string) error {
 }
 
 func createTeamToken(s *session) (outcome, error) {
-	body, err := newTokenBody(s)
-	if err != nil {
-		return outcome{}, err
-	}
-	var t token
-	if err := s.send(http.MethodPost, teamAPI(s)+"/tokens", body, &t); err != nil {
-		return outcome{}, err
-	}
-	s.flash = "Team token " + t.Name + " created. Copy its secret now: it is not shown again."
-	v := teamView(s, &t)
-	return outcome{show: &v}, nil
+	return createToken(s, "Team token", teamAPI(s)+"/tokens", func(t *token) view { return teamView(s, t) })
 }
 
 func revokeTeamToken(s *session) (outcome, error) {
@@ -118,17 +118,7 @@ func myTokensView(s *session, created *token) view {
 }
 
 func createMyToken(s *session) (outcome, error) {
-	body, err := newTokenBody(s)
-	if err != nil {
-		return outcome{}, err
-	}
-	var t token
-	if err := s.send(http.MethodPost, s.path("me", "tokens"), body, &t); err != nil {
-		return outcome{}, err
-	}
-	s.flash = "Personal token " + t.Name + " created. Copy its secret now: it is not shown again."
-	v := myTokensView(s, &t)
-	return outcome{show: &v}, nil
+	return createToken(s, "Personal token", s.path("me", "tokens"), func(t *token) view { return myTokensView(s, t) })
 }
 
 func revokeMyToken(s *session) (outcome, error) {

@@ -158,7 +158,7 @@ func (b *tab) createTeam(name, member string) {
 func (b *tab) grantTeam(entityType, entityID, level string) {
 	b.t.Helper()
 	row := `table#grants tr[data-entity="` + entityType + "/" + entityID + `"]`
-	b.submit("form#grant", map[string]string{"type": entityType, "id": entityID, "role": level}, row)
+	b.submit("form#grant", map[string]string{"type": entityType, "id": entityID, "level": level}, row)
 	if got := strings.ToLower(b.text(row)); !strings.Contains(got, level) {
 		b.t.Errorf("the grant's row reads %q, want it to name %q", got, level)
 	}
