@@ -141,25 +141,17 @@ func (s *Store) commitBatch(orgID string, batch []*queued) {
 		return
 	}
 	rev, defaultRole := base.rev, base.defaultRole // for the next write that changes something
-	cancels := make([]context.CancelFunc, 0, len(batch))
-	defer func() {
-		for _, c := range cancels {
-			c()
-		}
-	}()
 	var wrote []*tx
 	for i, q := range batch {
 		if err := q.ctx.Err(); err != nil {
 			q.err = internal(err, "write")
 			continue
 		}
-		// The write's own statements run under its request's context
-		// (its actor and request id, its cancellation) and the batch's
-		// deadline.
-		deadline, _ := ctx.Deadline()
-		qctx, qcancel := context.WithDeadline(q.ctx, deadline)
-		cancels = append(cancels, qcancel)
-		t := &tx{store: s, tx: sqlTx, orgID: orgID, rev: rev, defaultRole: defaultRole, now: s.clock(), ctx: qctx}
+		// The write's own statements run under its request's context (its
+		// actor and request id). batchTimeout bounds them too: lib/pq
+		// cancels whatever the transaction is running when the context
+		// it began with ends.
+		t := &tx{store: s, tx: sqlTx, orgID: orgID, rev: rev, defaultRole: defaultRole, now: s.clock(), ctx: q.ctx}
 		alone := len(batch) == 1
 		if !alone {
 			if _, err := s.execIn(ctx, sqlTx, fmt.Sprintf("SAVEPOINT w%d", i)); err != nil {

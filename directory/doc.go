@@ -32,8 +32,10 @@
 //   - A database that goes silent (no reset) is found out by the kernel:
 //     PostgreSQL connections have TCP keepalives and TCP_USER_TIMEOUT
 //     (dial.go), because lib/pq cannot interrupt a blocked read. A group
-//     commit has 30 s (batchTimeout), its writes' own statements included;
-//     one that runs out fails every write of the batch as Unavailable.
+//     commit has 30 s (batchTimeout), its writes' own statements included
+//     (lib/pq cancels a transaction's statement when the context it began
+//     with ends); one that runs out fails every write of the batch as
+//     Unavailable.
 //   - A Follower polls from its first moment, even while its PostgreSQL
 //     notification connection cannot be opened, and a reconnect of that
 //     connection forces a full pass, since notifications sent meanwhile are

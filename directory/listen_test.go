@@ -22,21 +22,9 @@ import (
 // reconnect itself must make the replica look, or it stays behind for the
 // hour.
 func TestAReplicaWhoseListenConnectionIsKilledCatchesUpWhenItReconnects(t *testing.T) {
-	dsn := storetest.URL(t, directory.Postgres)
-	ctx := t.Context()
-	a := openStore(t, dsn)
-	if _, err := migrations.Up(ctx, a.DB().DB, string(directory.Postgres)); err != nil {
-		t.Fatal(err)
-	}
-	org, err := a.CreateOrganization(ctx, "acme", "Acme")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Replica B reaches the server through a gate the test can shut, to
-	// hold its reconnect back until the write has committed, and names
-	// itself so that its session can be found.
-	gate := storetest.NewProxy(t, hostOf(t, dsn))
-	b := openStore(t, replicaURL(t, gate.Via(dsn), "gatehouse-replica-b"))
+	// hold its reconnect back until the write has committed.
+	dsn, a, org, gate, b := twoReplicas(t)
 	engineA, engineB := authz.NewEngine(), authz.NewEngine()
 	follow(t, a, engineA, 50*time.Millisecond)
 	follow(t, b, engineB, time.Hour)
@@ -57,21 +45,29 @@ func TestAReplicaWhoseListenConnectionIsKilledCatchesUpWhenItReconnects(t *testi
 	}
 }
 
-// Polling is the source of truth: a replica whose notification connection
-// cannot be opened at all must still poll.
-func TestAReplicaThatCannotListenStillPolls(t *testing.T) {
-	dsn := storetest.URL(t, directory.Postgres)
-	ctx := t.Context()
-	a := openStore(t, dsn)
-	if _, err := migrations.Up(ctx, a.DB().DB, string(directory.Postgres)); err != nil {
+// twoReplicas opens store A on a fresh migrated database with an
+// organization, and store B, "gatehouse-replica-b" to PostgreSQL so that
+// its sessions can be found, reaching the same database through a proxy
+// the test can shut.
+func twoReplicas(t *testing.T) (dsn string, a *directory.Store, org directory.Organization, gate *storetest.Proxy, b *directory.Store) {
+	dsn = storetest.URL(t, directory.Postgres)
+	a = openStore(t, dsn)
+	if _, err := migrations.Up(t.Context(), a.DB().DB, string(directory.Postgres)); err != nil {
 		t.Fatal(err)
 	}
-	org, err := a.CreateOrganization(ctx, "acme", "Acme")
+	org, err := a.CreateOrganization(t.Context(), "acme", "Acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate := storetest.NewProxy(t, hostOf(t, dsn))
-	b := openStore(t, replicaURL(t, gate.Via(dsn), "gatehouse-replica-b"))
+	gate = storetest.NewProxy(t, hostOf(t, dsn))
+	b = openStore(t, replicaURL(t, gate.Via(dsn), "gatehouse-replica-b"))
+	return dsn, a, org, gate, b
+}
+
+// Polling is the source of truth: a replica whose notification connection
+// cannot be opened at all must still poll.
+func TestAReplicaThatCannotListenStillPolls(t *testing.T) {
+	_, a, org, gate, b := twoReplicas(t)
 	engineB := authz.NewEngine()
 	// The pool's connection, opened by directory.Open, stays up; only the
 	// listener's, opened by Run, is refused.

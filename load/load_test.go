@@ -256,17 +256,29 @@ func scimToken(t *testing.T, stack *apitest.Stack) string {
 	return tok.Token
 }
 
-// largestGroup returns the id and member ids of the group with the most
-// members among those whose name holds set.
+// largestGroup is the id of the group with the most members among those
+// whose name holds set, and its members.
 func largestGroup(t *testing.T, stack *apitest.Stack, set string) (string, []string) {
+	t.Helper()
+	var id string
+	var most []string
+	for g, ids := range groupMembers(t, stack, set) {
+		if len(ids) > len(most) {
+			id, most = g, ids
+		}
+	}
+	return id, most
+}
+
+// groupMembers maps the groups whose name holds set to their members' ids.
+func groupMembers(t *testing.T, stack *apitest.Stack, set string) map[string][]string {
 	t.Helper()
 	ctx := apitest.System()
 	groups, err := stack.Store.Groups(ctx, stack.Org.ID, directory.Page{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var id string
-	var most []string
+	out := map[string][]string{}
 	for _, g := range groups {
 		if !strings.Contains(g.DisplayName, set) {
 			continue
@@ -275,11 +287,9 @@ func largestGroup(t *testing.T, stack *apitest.Stack, set string) (string, []str
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ids) > len(most) {
-			id, most = g.ID, ids
-		}
+		out[g.ID] = ids
 	}
-	return id, most
+	return out
 }
 
 func TestThePageKeepsItsHandWrittenNotes(t *testing.T) {
@@ -309,20 +319,8 @@ func TestThePageKeepsItsHandWrittenNotes(t *testing.T) {
 // syncedMemberships counts the members of the groups whose name holds set.
 func syncedMemberships(t *testing.T, stack *apitest.Stack, set string) int {
 	t.Helper()
-	ctx := apitest.System()
-	groups, err := stack.Store.Groups(ctx, stack.Org.ID, directory.Page{Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, g := range groups {
-		if !strings.Contains(g.DisplayName, set) {
-			continue
-		}
-		ids, err := stack.Store.GroupMemberIDs(ctx, stack.Org.ID, g.ID, directory.Page{Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ids := range groupMembers(t, stack, set) {
 		n += len(ids)
 	}
 	return n
