@@ -50,7 +50,6 @@ func revision(t *testing.T, e *env) directory.Revision {
 	return rev
 }
 
-
 // rowForm is the form in the row of table#table whose attribute holds
 // value.
 func rowForm(t *testing.T, a answer, table, attr, value string) *node {
