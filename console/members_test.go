@@ -473,3 +473,35 @@ func TestHostileNamesOnTheMemberPage(t *testing.T) {
 		}
 	})
 }
+
+// TestSCIMAndOrganizationTokenTables checks the two other token tables the
+// shared part draws: a SCIM token revoked from its row stops working, and
+// organization tokens show their role.
+func TestSCIMAndOrganizationTokenTables(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		b := e.signedIn(t, e.Admin)
+		secret := newSecret(t, b.submit("/console/acme/scim", "scim-token-create", url.Values{"name": {"okta"}}))
+		page := b.get("/console/acme/scim")
+		f := rowForm(t, page, "scim-tokens", "data-token", "okta")
+		if confirm := f.attr["data-confirm"]; !strings.Contains(confirm, "Revoke okta?") || !strings.Contains(confirm, "stops syncing") {
+			t.Errorf("the revoke button asks %q, want the token's name and the warning", confirm)
+		}
+		if a := b.postForm(f, nil); a.status != http.StatusSeeOther {
+			t.Fatalf("revoking = %d %q", a.status, a.errors())
+		}
+		res := apitest.Do(t, http.MethodGet, e.URL+"/scim/v2/acme/Users", secret, nil, "", nil)
+		if res.Status != http.StatusUnauthorized {
+			t.Errorf("the revoked SCIM token gets %d, want 401", res.Status)
+		}
+
+		e.Token(t, directory.NewToken{Kind: authz.TokenOrganization, Name: "ci-bot", Role: authz.RoleMember})
+		e.caughtUp(t, e.Org.ID)
+		row := b.get("/console/acme/tokens").doc().find("tr", "data-token", "ci-bot")
+		if row == nil {
+			t.Fatal("table#tokens does not list ci-bot")
+		}
+		if got := row.textContent(); !strings.Contains(got, string(authz.RoleMember)) {
+			t.Errorf("table#tokens shows ci-bot as %q, want its role %s", got, authz.RoleMember)
+		}
+	})
+}

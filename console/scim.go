@@ -54,7 +54,7 @@ type roleChanges struct {
 
 type scimData struct {
 	BaseURL       string
-	Tokens        []token
+	Tokens        tokensPart
 	NewToken      *token // created by this request; its secret is shown this once
 	Rules         string // the group mapping rules as JSON
 	Preview       *mappingPreview
@@ -74,7 +74,8 @@ func scimView(s *session, created *token, preview *mappingPreview) view {
 	if err := s.get(s.path("scim", "tokens"), &tl); err != nil {
 		s.fail(err)
 	}
-	d.Tokens = tl.Tokens
+	d.Tokens = newTokensPart(s, "scim-tokens", "scim/tokens", tl.Tokens, "No SCIM tokens yet.")
+	d.Tokens.Warning = "The identity provider using it stops syncing."
 	var rules struct {
 		Rules json.RawMessage `json:"rules"`
 	}
@@ -85,7 +86,7 @@ func scimView(s *session, created *token, preview *mappingPreview) view {
 	if posted := s.r.PostFormValue("rules"); posted != "" {
 		d.Rules = posted
 	}
-	d.Activity, d.ActivityError = scimActivity(s, d.Tokens)
+	d.Activity, d.ActivityError = scimActivity(s, tl.Tokens)
 	return view{Template: "scim", Title: "SCIM provisioning", Nav: "scim", Data: d}
 }
 

@@ -36,7 +36,7 @@ type teamData struct {
 	AllRoles  []role // to choose from
 	Grants    grantsPart
 	TeamRoles []authz.TeamRole
-	Tokens    []token
+	Tokens    tokensPart
 	// TokensRefused is the API's refusal to list the team's tokens, shown
 	// in their place: reading a team does not need its tokens.
 	TokensRefused *apiError
@@ -98,7 +98,8 @@ func teamView(s *session, created *token) view {
 	d.Members, d.Roles = members.Members, roles.Roles
 	d.Grants = newGrantsPart(s, "teams/"+url.PathEscape(d.Team.ID), grants.Grants, "No grants.")
 	d.AllRoles = rolesOf(s)
-	d.Tokens, d.TokensRefused = teamTokens(s, d.Team.ID)
+	tokens, refused := teamTokens(s, d.Team.ID)
+	d.Tokens, d.TokensRefused = newTokensPart(s, "team-tokens", "teams/"+url.PathEscape(d.Team.ID)+"/tokens", tokens, "No team tokens."), refused
 	return view{Template: "team", Title: "Team " + d.Team.Name, Nav: "teams", Data: d}
 }
 

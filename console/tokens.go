@@ -11,8 +11,27 @@ import (
 // own. A new token's secret is rendered in the answer to the POST that
 // created it, never after.
 
-type tokensData struct {
+// tokensPart is the table of one family of tokens, with a revoke button
+// on each active one, which the organization, SCIM, team and My tokens
+// pages share (templates/parts.html).
+type tokensPart struct {
+	ID       string // the table's id
+	Action   string // the family's console URL: revoking posts to Action/revoke
+	CSRF     string
 	Tokens   []token
+	ShowRole bool   // a column of each token's role (organization tokens have one)
+	Warning  string // said after "Revoke NAME?" before revoking
+	None     string // what the table says when there is no token
+}
+
+// newTokensPart is table id of the tokens of the family whose console
+// URL, below the organization's, is pagePath.
+func newTokensPart(s *session, id, pagePath string, tokens []token, none string) tokensPart {
+	return tokensPart{ID: id, Action: Prefix + url.PathEscape(s.org) + "/" + pagePath, CSRF: csrfToken(s.cred.secret), Tokens: tokens, None: none}
+}
+
+type tokensData struct {
+	Tokens   tokensPart
 	NewToken *token // created by this request; its secret is shown this once
 	Roles    []role
 }
@@ -27,7 +46,9 @@ func tokensView(s *session, created *token) view {
 	if err := s.get(s.path("tokens"), &tl); err != nil {
 		s.fail(err)
 	}
-	d.Tokens, d.Roles = tl.Tokens, rolesOf(s)
+	d.Tokens = newTokensPart(s, "tokens", "tokens", tl.Tokens, "No organization tokens.")
+	d.Tokens.ShowRole = true
+	d.Roles = rolesOf(s)
 	return view{Template: "tokens", Title: "Organization tokens", Nav: "tokens", Data: d}
 }
 
@@ -87,7 +108,7 @@ func revokeTeamToken(s *session) (outcome, error) {
 }
 
 type myTokensData struct {
-	Tokens   []token
+	Tokens   tokensPart
 	NewToken *token // created by this request; its secret is shown this once
 	// NotMember reports whether the API refused because the credential
 	// acts for no member (an organization or team token): the page
@@ -113,7 +134,7 @@ func myTokensView(s *session, created *token) view {
 	case err != nil:
 		s.fail(err)
 	}
-	d.Tokens = tl.Tokens
+	d.Tokens = newTokensPart(s, "my-tokens", "me/tokens", tl.Tokens, "No personal tokens.")
 	return view{Template: "mytokens", Title: "My tokens", Nav: "me", Data: d}
 }
 
